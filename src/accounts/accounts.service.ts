@@ -1,0 +1,97 @@
+import { EntityManager, IsNull } from 'typeorm';
+import { Clock } from '../clock';
+import { Database } from '../db/database';
+import { InvalidInput, NotFound } from '../errors';
+import { newId } from '../ids';
+import { Account } from './account.entity';
+import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret';
+import { ApiKey } from './api-key.entity';
+
+/** Who is calling: resolved from the API key of the request. */
+export interface Viewer {
+  accountId: string;
+  apiKeyId: string;
+}
+
+function checkName(field: string, name: string, max = 200): string {
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > max) {
+    throw new InvalidInput(field, `"${field}" must be 1 to ${max} characters`);
+  }
+  return trimmed;
+}
+
+export class AccountsService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates an account with its first API key; the key is returned here only. */
+  async createAccount(name: string): Promise<{ account: Account; apiKey: ApiKey; key: string }> {
+    const accountName = checkName('name', name);
+    return this.db.writes.write(async ({ manager }) => {
+      const account = manager.create(Account, { id: newId('acc'), name: accountName, createdAt: this.clock.now() });
+      await manager.insert(Account, account);
+      const { apiKey, key } = await this.insertKey(manager, account.id, 'default');
+      return { account, apiKey, key };
+    });
+  }
+
+  /** The caller behind a raw API key, or null when the key is unknown or revoked. */
+  async authenticate(key: string): Promise<Viewer | null> {
+    if (!looksLikeApiKey(key)) return null;
+    const apiKey = await this.db.dataSource.getRepository(ApiKey).findOne({
+      where: { keyHash: hashApiKey(key), revokedAt: IsNull() },
+      select: ['id', 'accountId'],
+    });
+    return apiKey ? { accountId: apiKey.accountId, apiKeyId: apiKey.id } : null;
+  }
+
+  async getAccount(accountId: string): Promise<Account> {
+    const account = await this.db.dataSource.getRepository(Account).findOneBy({ id: accountId });
+    if (!account) throw new NotFound('Account');
+    return account;
+  }
+
+  listApiKeys(accountId: string): Promise<ApiKey[]> {
+    return this.db.dataSource.getRepository(ApiKey).find({ where: { accountId }, order: { createdAt: 'DESC', id: 'DESC' } });
+  }
+
+  async createApiKey(accountId: string, name: string): Promise<{ apiKey: ApiKey; key: string }> {
+    const keyName = checkName('name', name);
+    return this.db.writes.write(({ manager }) => this.insertKey(manager, accountId, keyName));
+  }
+
+  /** Revokes a key of the account; it stops working for the very next request. */
+  async revokeApiKey(accountId: string, id: string): Promise<ApiKey> {
+    return this.db.writes.write(async ({ manager }) => {
+      const apiKey = await manager.findOneBy(ApiKey, { id, accountId });
+      if (!apiKey) throw new NotFound('API key');
+      if (!apiKey.revokedAt) {
+        apiKey.revokedAt = this.clock.now();
+        await manager.update(ApiKey, { id }, { revokedAt: apiKey.revokedAt });
+      }
+      return apiKey;
+    });
+  }
+
+  private async insertKey(
+    manager: EntityManager,
+    accountId: string,
+    name: string,
+  ): Promise<{ apiKey: ApiKey; key: string }> {
+    const key = generateApiKey();
+    const apiKey = manager.create(ApiKey, {
+      id: newId('key'),
+      accountId,
+      name,
+      keyHash: hashApiKey(key),
+      prefix: key.slice(0, 8),
+      createdAt: this.clock.now(),
+      revokedAt: null,
+    });
+    await manager.insert(ApiKey, apiKey);
+    return { apiKey, key };
+  }
+}

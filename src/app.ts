@@ -1,0 +1,122 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { AccountsService } from './accounts/accounts.service';
+import { BuildsService } from './builds/builds.service';
+import { Clock, systemClock } from './clock';
+import { Config } from './config';
+import { Database, openDatabase } from './db/database';
+import { DeliveriesService } from './delivery/deliveries.service';
+import { EventBus, InProcessEventBus } from './events/event-bus';
+import { EventsService } from './events/events.service';
+import { Outbox } from './events/outbox';
+import { requireApiKeyPlugin, viewerFromHeader } from './graphql/auth';
+import { GraphQLContext, Services } from './graphql/context';
+import { createErrorFormatter } from './graphql/error-format';
+import { queryLimitRules } from './graphql/query-limits';
+import { createSchema } from './graphql/schema';
+import { httpErrorHandler } from './http/errors';
+import { graphiqlRouter } from './http/graphiql';
+import { healthRouter } from './http/health';
+import { metricsRouter } from './http/metrics';
+import { createLogger, Logger } from './logger';
+import { Metrics } from './metrics';
+import { ProjectsService } from './projects/projects.service';
+import { Resolver, systemResolver } from './webhooks/url-policy';
+import { WebhooksService } from './webhooks/webhooks.service';
+
+/** What tests may replace; everything else comes from the config. */
+export interface AppDependencies {
+  logger?: Logger;
+  clock?: Clock;
+  /** DNS for the SSRF checks (tests point names at chosen addresses). */
+  resolve?: Resolver;
+}
+
+export interface App {
+  /** `http://127.0.0.1:<port>/graphql` */
+  url: string;
+  port: number;
+  db: Database;
+  bus: EventBus;
+  services: Services;
+  metrics: Metrics;
+  logger: Logger;
+  /** Stops accepting, lets in-flight work finish (bounded by `shutdownGraceMs`), closes everything. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds every part from the config, wires them, and listens. */
+export async function startApp(config: Config, deps: AppDependencies = {}): Promise<App> {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const clock = deps.clock ?? systemClock;
+  const resolve = deps.resolve ?? systemResolver;
+  const metrics = new Metrics();
+
+  const db = await openDatabase(config.databasePath, (error) => logger.error({ err: error }, 'post-commit effect failed'));
+  const bus = new InProcessEventBus((error) => logger.error({ err: error }, 'event listener failed'));
+  const outbox = new Outbox(bus, clock);
+  const services: Services = {
+    accounts: new AccountsService(db, clock),
+    webhooks: new WebhooksService(db, clock, config.webhook, resolve),
+    projects: new ProjectsService(db, outbox, clock),
+    builds: new BuildsService(db, outbox, clock),
+    events: new EventsService(db),
+    deliveries: new DeliveriesService(db),
+  };
+
+  const expressApp = express();
+  expressApp.disable('x-powered-by');
+  const httpServer: Server = createServer(expressApp);
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: await createSchema(),
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: createErrorFormatter(logger),
+    validationRules: queryLimitRules(config.limits),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      requireApiKeyPlugin,
+    ],
+  });
+  await apollo.start();
+
+  expressApp.use(healthRouter(() => db.ping()));
+  expressApp.use(metricsRouter(metrics.registry));
+  expressApp.use(graphiqlRouter());
+  expressApp.use(
+    '/graphql',
+    express.json({ limit: config.limits.bodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({
+        viewer: await viewerFromHeader(services.accounts, req.headers.authorization),
+        services,
+      }),
+    }),
+  );
+  expressApp.use(httpErrorHandler(logger));
+
+  await new Promise<void>((resolveListen, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, resolveListen);
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  logger.info({ port, databasePath: config.databasePath }, `listening on http://localhost:${port}/graphql`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down');
+      await apollo.stop();
+      await db.close();
+      logger.info('stopped');
+    })());
+
+  return { url: `http://127.0.0.1:${port}/graphql`, port, db, bus, services, metrics, logger, stop };
+}

@@ -1,0 +1,107 @@
+/**
+ * The only reader of `process.env`. Every option, its default and its reason live here, so a
+ * deployment can be understood from this one file.
+ */
+export interface WebhookConfig {
+  /** Per-attempt timeout, connect + response (`WEBHOOK_TIMEOUT_MS`, 10 s like GitHub). */
+  timeoutMs: number;
+  /** Delays before retries 1..n; the length is the retry count (`WEBHOOK_RETRY_DELAYS_MS`). */
+  retryDelaysMs: number[];
+  /** Attempts in flight, all webhooks together (`WEBHOOK_CONCURRENCY`). */
+  concurrency: number;
+  /** Attempts in flight to one webhook, so one slow endpoint holds only its share (`WEBHOOK_ENDPOINT_CONCURRENCY`). */
+  endpointConcurrency: number;
+  /** Consecutive finally-failed deliveries that disable a webhook (`WEBHOOK_DISABLE_AFTER_FAILURES`). */
+  disableAfterFailures: number;
+  /** `true` allows `http://` and loopback/private targets: development and tests only. */
+  allowPrivateUrls: boolean;
+}
+
+export interface LimitsConfig {
+  /** Largest accepted request body; larger ones get 413. */
+  bodyBytes: number;
+  /** Deepest accepted selection; deeper documents fail validation before execution. */
+  queryDepth: number;
+  /** Most aliases in one document (alias batching is an amplification attack). */
+  queryAliases: number;
+  /** Highest estimated cost of one document (graphql-armor's cost model). */
+  queryCost: number;
+}
+
+export interface Config {
+  port: number;
+  /** SQLite file, or `:memory:`. */
+  databasePath: string;
+  logLevel: string;
+  webhook: WebhookConfig;
+  limits: LimitsConfig;
+  /** How long shutdown waits for in-flight work before closing anyway. */
+  shutdownGraceMs: number;
+}
+
+export const DEFAULT_DATABASE_PATH = './data/deskforge.sqlite';
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function delays(env: Env, name: string, fallback: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  if (raw.trim() === '') return [];
+  return raw.split(',').map((part) => {
+    const value = Number(part.trim());
+    if (!Number.isInteger(value) || value < 0) {
+      throw new ConfigError(`${name} must be comma-separated whole milliseconds, got "${raw}"`);
+    }
+    return value;
+  });
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads and validates the configuration; throws `ConfigError` with the variable's name on bad input. */
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = (env.LOG_LEVEL ?? 'info').trim() || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    databasePath: env.DATABASE_PATH?.trim() || DEFAULT_DATABASE_PATH,
+    logLevel,
+    webhook: {
+      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1),
+      retryDelaysMs: delays(env, 'WEBHOOK_RETRY_DELAYS_MS', [30_000, 300_000, 1_800_000]),
+      concurrency: integer(env, 'WEBHOOK_CONCURRENCY', 50, 1),
+      endpointConcurrency: integer(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', 5, 1),
+      disableAfterFailures: integer(env, 'WEBHOOK_DISABLE_AFTER_FAILURES', 15, 1),
+      allowPrivateUrls: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
+    },
+    limits: {
+      bodyBytes: 1024 * 1024,
+      queryDepth: 15,
+      queryAliases: 30,
+      queryCost: 20_000,
+    },
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0),
+  };
+}

@@ -1,0 +1,52 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Page } from '../db/pagination';
+import { Event } from '../events/event.entity';
+import { EventObjectType } from '../events/event.type';
+import { PageArgs } from '../graphql/connection';
+import { accountOf, GraphQLContext } from '../graphql/context';
+import { DeliveryStatus } from '../graphql/enums';
+import { Webhook } from '../webhooks/webhook.entity';
+import { WebhookType } from '../webhooks/webhook.type';
+import { DeliveryAttempt } from './delivery-attempt.entity';
+import { Delivery } from './delivery.entity';
+import { DeliveryAttemptType, DeliveryConnection, DeliveryType } from './delivery.type';
+
+@ArgsType()
+class DeliveriesArgs extends PageArgs {
+  @Field(() => ID, { nullable: true })
+  webhookId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  eventId?: string | null;
+
+  @Field(() => DeliveryStatus, { nullable: true })
+  status?: DeliveryStatus | null;
+}
+
+@Resolver(() => DeliveryType)
+export class DeliveriesResolver {
+  @Query(() => DeliveryConnection)
+  deliveries(@Args() args: DeliveriesArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Delivery>> {
+    return ctx.services.deliveries.list(accountOf(ctx), args);
+  }
+
+  @Query(() => DeliveryType, { nullable: true })
+  delivery(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Delivery | null> {
+    return ctx.services.deliveries.get(accountOf(ctx), id);
+  }
+
+  @FieldResolver(() => WebhookType, { nullable: true, description: 'Null once the webhook has been deleted.' })
+  webhook(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<Webhook | null> {
+    return ctx.services.webhooks.get(delivery.accountId, delivery.webhookId);
+  }
+
+  @FieldResolver(() => EventObjectType)
+  async event(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<Event> {
+    return (await ctx.services.events.get(delivery.accountId, delivery.eventId))!;
+  }
+
+  @FieldResolver(() => [DeliveryAttemptType])
+  attempts(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<DeliveryAttempt[]> {
+    return ctx.services.deliveries.attempts(delivery.id);
+  }
+}

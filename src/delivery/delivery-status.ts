@@ -1,0 +1,5 @@
+export enum DeliveryStatus {
+  PENDING = 'pending',
+  SUCCEEDED = 'succeeded',
+  FAILED = 'failed',
+}

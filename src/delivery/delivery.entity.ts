@@ -1,0 +1,45 @@
+import { Column, Entity, Index, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Event } from '../events/event.entity';
+import { DeliveryStatus } from './delivery-status';
+
+/**
+ * One event to one webhook. PENDING rows are the durable queue: the dispatcher rebuilds its work from
+ * them after any restart. The webhook may be deleted later; its deliveries stay as history.
+ */
+@Entity('deliveries')
+@Index(['accountId', 'createdAt'])
+@Index(['webhookId', 'createdAt'])
+@Index(['eventId'])
+@Index(['status', 'nextAttemptAt'])
+export class Delivery {
+  @PrimaryColumn({ type: 'varchar' })
+  id: string;
+
+  @Column({ type: 'varchar' })
+  accountId: string;
+
+  @Column({ type: 'varchar' })
+  webhookId: string;
+
+  @Column({ type: 'varchar' })
+  eventId: string;
+
+  @ManyToOne(() => Event, { onDelete: 'CASCADE' })
+  event?: Event;
+
+  @Column({ type: 'varchar' })
+  status: DeliveryStatus;
+
+  @Column({ type: 'integer', default: 0 })
+  attemptCount: number;
+
+  /** When the next attempt is due; null once the delivery has ended. */
+  @Column({ type: 'datetime', nullable: true })
+  nextAttemptAt: Date | null;
+
+  @Column({ type: 'datetime' })
+  createdAt: Date;
+
+  @Column({ type: 'datetime', nullable: true })
+  completedAt: Date | null;
+}

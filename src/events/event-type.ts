@@ -1,0 +1,12 @@
+/** Enum values are the dotted wire names (`type` in the webhook body); GraphQL shows the keys. */
+export enum EventType {
+  BUILD_QUEUED = 'build.queued',
+  BUILD_STARTED = 'build.started',
+  BUILD_SUCCEEDED = 'build.succeeded',
+  BUILD_FAILED = 'build.failed',
+  PROJECT_CREATED = 'project.created',
+  PROJECT_UPDATED = 'project.updated',
+  PROJECT_DELETED = 'project.deleted',
+}
+
+export const ALL_EVENT_TYPES: EventType[] = Object.values(EventType);

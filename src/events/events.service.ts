@@ -1,0 +1,28 @@
+import { Database } from '../db/database';
+import { Page, PageArgs, paginate } from '../db/pagination';
+import { EventType } from './event-type';
+import { Event } from './event.entity';
+
+export interface EventFilter {
+  types?: EventType[] | null;
+  projectId?: string | null;
+}
+
+/** Reads of the event log; events are written only through the `Outbox`. */
+export class EventsService {
+  constructor(private readonly db: Database) {}
+
+  get(accountId: string, id: string): Promise<Event | null> {
+    return this.db.dataSource.getRepository(Event).findOneBy({ id, accountId });
+  }
+
+  list(accountId: string, args: PageArgs & EventFilter): Promise<Page<Event>> {
+    const query = this.db.dataSource
+      .getRepository(Event)
+      .createQueryBuilder('event')
+      .where('event.accountId = :accountId', { accountId });
+    if (args.types && args.types.length > 0) query.andWhere('event.type IN (:...types)', { types: args.types });
+    if (args.projectId) query.andWhere('event.projectId = :projectId', { projectId: args.projectId });
+    return paginate(query, args);
+  }
+}

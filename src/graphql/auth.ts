@@ -1,0 +1,55 @@
+import { ApolloServerPlugin } from '@apollo/server';
+import { DocumentNode, GraphQLError, OperationDefinitionNode, SelectionSetNode } from 'graphql';
+import { AccountsService, Viewer } from '../accounts/accounts.service';
+import { GraphQLContext } from './context';
+
+/** The key of an `Authorization: Bearer <key>` value (case-insensitive scheme), or null. */
+export function bearerKey(header: unknown): string | null {
+  if (typeof header !== 'string') return null;
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : null;
+}
+
+/** The viewer behind an Authorization header value, or null when missing, malformed, unknown or revoked. */
+export async function viewerFromHeader(accounts: AccountsService, header: unknown): Promise<Viewer | null> {
+  const key = bearerKey(header);
+  return key ? accounts.authenticate(key) : null;
+}
+
+function onlyIntrospection(selectionSet: SelectionSetNode, document: DocumentNode): boolean {
+  return selectionSet.selections.every((selection) => {
+    if (selection.kind === 'Field') return selection.name.value.startsWith('__');
+    if (selection.kind === 'InlineFragment') return onlyIntrospection(selection.selectionSet, document);
+    const fragment = document.definitions.find(
+      (definition) => definition.kind === 'FragmentDefinition' && definition.name.value === selection.name.value,
+    );
+    return fragment?.kind === 'FragmentDefinition' && onlyIntrospection(fragment.selectionSet, document);
+  });
+}
+
+/** True when the operation asks only for `__schema`, `__type` or `__typename` at its top level. */
+export function isIntrospectionOnly(operation: OperationDefinitionNode, document: DocumentNode): boolean {
+  return operation.operation === 'query' && onlyIntrospection(operation.selectionSet, document);
+}
+
+export function unauthenticatedError(): GraphQLError {
+  return new GraphQLError('A valid API key is required: send "Authorization: Bearer <apiKey>"', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+}
+
+/**
+ * Refuses every HTTP operation without a valid key with 401, before any resolver runs. Introspection
+ * alone is allowed, so GraphiQL can show the schema before a key is pasted.
+ */
+export const requireApiKeyPlugin: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue, operation, document }) {
+        if (contextValue.viewer) return;
+        if (operation && isIntrospectionOnly(operation, document)) return;
+        throw unauthenticatedError();
+      },
+    };
+  },
+};

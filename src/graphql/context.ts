@@ -1,0 +1,29 @@
+import { AccountsService, Viewer } from '../accounts/accounts.service';
+import { BuildsService } from '../builds/builds.service';
+import { DeliveriesService } from '../delivery/deliveries.service';
+import { Unauthenticated } from '../errors';
+import { EventsService } from '../events/events.service';
+import { ProjectsService } from '../projects/projects.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
+
+/** The services the resolvers call; built once per app in `app.ts`. */
+export interface Services {
+  accounts: AccountsService;
+  webhooks: WebhooksService;
+  projects: ProjectsService;
+  builds: BuildsService;
+  events: EventsService;
+  deliveries: DeliveriesService;
+}
+
+export interface GraphQLContext {
+  /** Null only for introspection-only requests, which need no key. */
+  viewer: Viewer | null;
+  services: Services;
+}
+
+/** The caller's account id; throws when the request carried no valid key. */
+export function accountOf(context: GraphQLContext): string {
+  if (!context.viewer) throw new Unauthenticated();
+  return context.viewer.accountId;
+}

@@ -1,0 +1,46 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
+
+/**
+ * Every Prometheus metric of one app instance, on its own registry so that two instances in one
+ * process (as in tests) never share counters.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  /** Deliveries that ended, by outcome (`succeeded`, `failed`), plus `retried` for attempts that will retry. */
+  readonly deliveries = new Counter({
+    name: 'deskforge_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: succeeded, failed (final), retried.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly attemptDuration = new Histogram({
+    name: 'deskforge_webhook_attempt_duration_seconds',
+    help: 'Duration of one webhook HTTP attempt, connect to response.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly queueSize = new Gauge({
+    name: 'deskforge_webhook_queue_size',
+    help: 'Deliveries due and waiting for a free slot.',
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'deskforge_webhook_attempts_in_flight',
+    help: 'Webhook HTTP attempts under way.',
+    registers: [this.registry],
+  });
+
+  readonly subscriptionsActive = new Gauge({
+    name: 'deskforge_subscriptions_active',
+    help: 'GraphQL subscriptions currently open.',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'deskforge_' });
+  }
+}

@@ -1,0 +1,53 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Build } from '../builds/build.entity';
+import { BuildConnection } from '../builds/build.type';
+import { Page } from '../db/pagination';
+import { PageArgs } from '../graphql/connection';
+import { accountOf, GraphQLContext } from '../graphql/context';
+import { BuildStatus } from '../graphql/enums';
+import { Project } from './project.entity';
+import { CreateProjectInput, DeleteProjectPayload, ProjectConnection, ProjectType, UpdateProjectInput } from './project.type';
+
+@ArgsType()
+class ProjectBuildsArgs extends PageArgs {
+  @Field(() => BuildStatus, { nullable: true })
+  status?: BuildStatus | null;
+}
+
+@Resolver(() => ProjectType)
+export class ProjectsResolver {
+  @Query(() => ProjectConnection)
+  projects(@Args() args: PageArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Project>> {
+    return ctx.services.projects.list(accountOf(ctx), args);
+  }
+
+  @Query(() => ProjectType, { nullable: true })
+  project(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Project | null> {
+    return ctx.services.projects.get(accountOf(ctx), id);
+  }
+
+  @FieldResolver(() => BuildConnection)
+  builds(@Root() project: Project, @Args() args: ProjectBuildsArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Build>> {
+    return ctx.services.builds.listForProject(accountOf(ctx), project.id, args);
+  }
+
+  @Mutation(() => ProjectType)
+  createProject(@Arg('input') input: CreateProjectInput, @Ctx() ctx: GraphQLContext): Promise<Project> {
+    return ctx.services.projects.create(accountOf(ctx), input);
+  }
+
+  @Mutation(() => ProjectType)
+  updateProject(
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdateProjectInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Project> {
+    return ctx.services.projects.update(accountOf(ctx), id, input);
+  }
+
+  @Mutation(() => DeleteProjectPayload)
+  async deleteProject(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<DeleteProjectPayload> {
+    await ctx.services.projects.delete(accountOf(ctx), id);
+    return { id, deleted: true, message: 'Project deleted successfully' };
+  }
+}

@@ -1,0 +1,76 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Page } from '../db/pagination';
+import { DeliveryConnection } from '../delivery/delivery.type';
+import { Delivery } from '../delivery/delivery.entity';
+import { PageArgs } from '../graphql/connection';
+import { accountOf, GraphQLContext } from '../graphql/context';
+import { DeliveryStatus } from '../graphql/enums';
+import { Webhook } from './webhook.entity';
+import {
+  CreateWebhookInput,
+  CreateWebhookPayload,
+  DeleteWebhookPayload,
+  RotateWebhookSecretPayload,
+  UpdateWebhookInput,
+  WebhookConnection,
+  WebhookType,
+} from './webhook.type';
+
+@ArgsType()
+class WebhooksArgs extends PageArgs {
+  @Field(() => Boolean, { nullable: true })
+  active?: boolean | null;
+}
+
+@ArgsType()
+class WebhookDeliveriesArgs extends PageArgs {
+  @Field(() => DeliveryStatus, { nullable: true })
+  status?: DeliveryStatus | null;
+}
+
+@Resolver(() => WebhookType)
+export class WebhooksResolver {
+  @Query(() => WebhookConnection)
+  webhooks(@Args() args: WebhooksArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Webhook>> {
+    return ctx.services.webhooks.list(accountOf(ctx), args);
+  }
+
+  @Query(() => WebhookType, { nullable: true })
+  webhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Webhook | null> {
+    return ctx.services.webhooks.get(accountOf(ctx), id);
+  }
+
+  @FieldResolver(() => DeliveryConnection)
+  deliveries(@Root() webhook: Webhook, @Args() args: WebhookDeliveriesArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Delivery>> {
+    return ctx.services.deliveries.list(accountOf(ctx), { ...args, webhookId: webhook.id });
+  }
+
+  @Mutation(() => CreateWebhookPayload)
+  createWebhook(@Arg('input') input: CreateWebhookInput, @Ctx() ctx: GraphQLContext): Promise<CreateWebhookPayload> {
+    return ctx.services.webhooks.create(accountOf(ctx), input);
+  }
+
+  @Mutation(() => WebhookType)
+  updateWebhook(
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdateWebhookInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Webhook> {
+    return ctx.services.webhooks.update(accountOf(ctx), id, input);
+  }
+
+  @Mutation(() => DeleteWebhookPayload)
+  async deleteWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<DeleteWebhookPayload> {
+    await ctx.services.webhooks.delete(accountOf(ctx), id);
+    return { id, deleted: true, message: 'Webhook deleted successfully' };
+  }
+
+  @Mutation(() => RotateWebhookSecretPayload)
+  rotateWebhookSecret(
+    @Arg('id', () => ID) id: string,
+    @Arg('secret', () => String, { nullable: true }) secret: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<RotateWebhookSecretPayload> {
+    return ctx.services.webhooks.rotateSecret(accountOf(ctx), id, secret);
+  }
+}

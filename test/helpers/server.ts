@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, AppDependencies, startApp } from '../../src/app';
+import { Config, loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+
+export interface TestServer {
+  app: App;
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  /** ws://127.0.0.1:<port>/graphql */
+  wsUrl: string;
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  dir: string;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+export type ConfigOverrides = Partial<Omit<Config, 'webhook' | 'limits'>> & {
+  webhook?: Partial<Config['webhook']>;
+  limits?: Partial<Config['limits']>;
+};
+
+/** The test defaults: port 0, a fresh SQLite file in a temp folder, private URLs allowed, short retries. */
+export function testConfig(dir: string, overrides: ConfigOverrides = {}): Config {
+  const base = loadConfig({});
+  return {
+    ...base,
+    port: 0,
+    databasePath: join(dir, 'test.sqlite'),
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    shutdownGraceMs: 2_000,
+    ...overrides,
+    webhook: { ...base.webhook, allowPrivateUrls: true, retryDelaysMs: [50, 100, 150], timeoutMs: 2_000, ...overrides.webhook },
+    limits: { ...base.limits, ...overrides.limits },
+  };
+}
+
+/** Starts the real app (HTTP + WebSocket on a free port, real SQLite). `stop()` also removes the temp folder. */
+export async function startTestServer(overrides: ConfigOverrides = {}, deps: AppDependencies = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'deskforge-test-'));
+  const config = testConfig(dir, overrides);
+  const app = await startApp(config, { logger: createLogger(config.logLevel), ...deps });
+  const origin = `http://127.0.0.1:${app.port}`;
+  return {
+    app,
+    url: app.url,
+    wsUrl: app.url.replace(/^http/, 'ws'),
+    origin,
+    dir,
+    config,
+    async stop() {
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
