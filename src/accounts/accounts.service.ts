@@ -41,7 +41,7 @@ export class AccountsService {
   /** The caller behind a raw API key, or null when the key is unknown or revoked. */
   async authenticate(key: string): Promise<Viewer | null> {
     if (!looksLikeApiKey(key)) return null;
-    const apiKey = await this.db.dataSource.getRepository(ApiKey).findOne({
+    const apiKey = await this.db.reader.getRepository(ApiKey).findOne({
       where: { keyHash: hashApiKey(key), revokedAt: IsNull() },
       select: ['id', 'accountId'],
     });
@@ -49,13 +49,13 @@ export class AccountsService {
   }
 
   async getAccount(accountId: string): Promise<Account> {
-    const account = await this.db.dataSource.getRepository(Account).findOneBy({ id: accountId });
+    const account = await this.db.reader.getRepository(Account).findOneBy({ id: accountId });
     if (!account) throw new NotFound('Account');
     return account;
   }
 
   listApiKeys(accountId: string): Promise<ApiKey[]> {
-    return this.db.dataSource.getRepository(ApiKey).find({ where: { accountId }, order: { createdAt: 'DESC', id: 'DESC' } });
+    return this.db.reader.getRepository(ApiKey).find({ where: { accountId }, order: { createdAt: 'DESC', id: 'DESC' } });
   }
 
   async createApiKey(accountId: string, name: string): Promise<{ apiKey: ApiKey; key: string }> {

@@ -83,11 +83,11 @@ export class BuildsService {
   }
 
   get(accountId: string, id: string): Promise<Build | null> {
-    return this.db.dataSource.getRepository(Build).findOneBy({ id, accountId });
+    return this.db.reader.getRepository(Build).findOneBy({ id, accountId });
   }
 
   listForProject(accountId: string, projectId: string, args: PageArgs & { status?: BuildStatus | null }): Promise<Page<Build>> {
-    const query = this.db.dataSource
+    const query = this.db.reader
       .getRepository(Build)
       .createQueryBuilder('build')
       .where('build.accountId = :accountId AND build.projectId = :projectId', { accountId, projectId });

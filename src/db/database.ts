@@ -5,7 +5,14 @@ import { dataSourceOptions } from '../../ormconfig';
 import { WriteSerializer } from './write-serializer';
 
 export interface Database {
+  /** The writing connection. Write only through `writes`; it also runs the migrations. */
   dataSource: DataSource;
+  /**
+   * A second connection for reads. SQLite in WAL mode gives it the last committed snapshot, so a
+   * query never sees another request's uncommitted (perhaps later rolled back) rows, and reads run
+   * beside writes. For `:memory:` it is the writing connection (a second one would be another database).
+   */
+  reader: DataSource;
   /** The only way to write: see `WriteSerializer`. */
   writes: WriteSerializer;
   /** True when the database answers a trivial query. */
@@ -18,17 +25,20 @@ export async function openDatabase(
   databasePath: string,
   onEffectError?: (error: unknown) => void,
 ): Promise<Database> {
-  if (databasePath !== ':memory:') mkdirSync(dirname(databasePath), { recursive: true });
+  const inMemory = databasePath === ':memory:';
+  if (!inMemory) mkdirSync(dirname(databasePath), { recursive: true });
   const dataSource = new DataSource(dataSourceOptions(databasePath));
   await dataSource.initialize();
-  const writes = new WriteSerializer(dataSource, onEffectError);
   await dataSource.runMigrations({ transaction: 'each' });
+  const reader = inMemory ? dataSource : await new DataSource({ ...dataSourceOptions(databasePath), migrations: [] }).initialize();
+  const writes = new WriteSerializer(dataSource, onEffectError);
   return {
     dataSource,
+    reader,
     writes,
     async ping() {
       try {
-        await dataSource.query('SELECT 1');
+        await reader.query('SELECT 1');
         return true;
       } catch {
         return false;
@@ -36,6 +46,7 @@ export async function openDatabase(
     },
     async close() {
       await writes.idle();
+      if (reader !== dataSource && reader.isInitialized) await reader.destroy();
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   };

@@ -13,11 +13,11 @@ export class EventsService {
   constructor(private readonly db: Database) {}
 
   get(accountId: string, id: string): Promise<Event | null> {
-    return this.db.dataSource.getRepository(Event).findOneBy({ id, accountId });
+    return this.db.reader.getRepository(Event).findOneBy({ id, accountId });
   }
 
   list(accountId: string, args: PageArgs & EventFilter): Promise<Page<Event>> {
-    const query = this.db.dataSource
+    const query = this.db.reader
       .getRepository(Event)
       .createQueryBuilder('event')
       .where('event.accountId = :accountId', { accountId });

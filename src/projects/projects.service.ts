@@ -60,11 +60,11 @@ export class ProjectsService {
   }
 
   get(accountId: string, id: string): Promise<Project | null> {
-    return this.db.dataSource.getRepository(Project).findOneBy({ id, accountId });
+    return this.db.reader.getRepository(Project).findOneBy({ id, accountId });
   }
 
   list(accountId: string, args: PageArgs): Promise<Page<Project>> {
-    const query = this.db.dataSource
+    const query = this.db.reader
       .getRepository(Project)
       .createQueryBuilder('project')
       .where('project.accountId = :accountId', { accountId });

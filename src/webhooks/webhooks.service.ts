@@ -37,7 +37,7 @@ export class WebhooksService {
   ) {}
 
   private repository() {
-    return this.db.dataSource.getRepository(Webhook);
+    return this.db.reader.getRepository(Webhook);
   }
 
   async create(accountId: string, input: CreateWebhookFields): Promise<{ webhook: Webhook; secret: string }> {
