@@ -18,7 +18,11 @@ const CLIENT_CODES = new Set([
 /** `Variable "$input" got invalid value … at "input.platform"` → `platform`. */
 function fieldOfCoercionError(message: string): string | undefined {
   const at = /at "([^"]+)"/.exec(message)?.[1] ?? /^Variable "\$([^"]+)"/.exec(message)?.[1];
-  return at?.split('.').filter((part) => !/^\d+$/.test(part)).at(-1);
+  return at
+    ?.replace(/\[\d+\]/g, '')
+    .split('.')
+    .filter((part) => part !== '')
+    .at(-1);
 }
 
 /**
