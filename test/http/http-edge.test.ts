@@ -11,7 +11,7 @@ describe('the HTTP edge', () => {
   });
   afterAll(() => server.stop());
 
-  const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
+  const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${account.apiKey}`, ...headers },

@@ -1,0 +1,14 @@
+import { Clock } from '../../src/clock';
+
+/** A clock the test moves by hand: `advance(ms)`; starts at the DeskForge example's date. */
+export class ManualClock implements Clock {
+  constructor(private current = Date.parse('2024-01-20T10:00:00.000Z')) {}
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
