@@ -11,6 +11,7 @@ import { Clock, systemClock } from './clock';
 import { Config } from './config';
 import { Database, openDatabase } from './db/database';
 import { DeliveriesService } from './delivery/deliveries.service';
+import { Dispatcher } from './delivery/dispatcher';
 import { EventBus, InProcessEventBus } from './events/event-bus';
 import { EventsService } from './events/events.service';
 import { Outbox } from './events/outbox';
@@ -35,6 +36,8 @@ export interface AppDependencies {
   clock?: Clock;
   /** DNS for the SSRF checks (tests point names at chosen addresses). */
   resolve?: Resolver;
+  /** [0, 1) for the retry jitter (tests fix it). */
+  random?: () => number;
 }
 
 export interface App {
@@ -46,6 +49,8 @@ export interface App {
   services: Services;
   metrics: Metrics;
   logger: Logger;
+  /** The delivery engine: sends pending deliveries. */
+  dispatcher: Dispatcher;
   /** Stops accepting, lets in-flight work finish (bounded by `shutdownGraceMs`), closes everything. */
   stop(): Promise<void>;
 }
@@ -62,12 +67,24 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const outbox = new Outbox(bus, clock);
   const services: Services = {
     accounts: new AccountsService(db, clock),
-    webhooks: new WebhooksService(db, clock, config.webhook, resolve),
+    webhooks: new WebhooksService(db, clock, config.webhook, resolve, bus),
     projects: new ProjectsService(db, outbox, clock),
     builds: new BuildsService(db, outbox, clock),
     events: new EventsService(db),
-    deliveries: new DeliveriesService(db),
+    deliveries: new DeliveriesService(db, clock, bus),
   };
+  const dispatcher = new Dispatcher({
+    db,
+    bus,
+    clock,
+    logger,
+    metrics,
+    resolve,
+    random: deps.random ?? Math.random,
+    config: config.webhook,
+    shutdownGraceMs: config.shutdownGraceMs,
+  });
+  if (config.webhook.dispatch) await dispatcher.start();
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
@@ -113,10 +130,11 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
+      await dispatcher.stop();
       await apollo.stop();
       await db.close();
       logger.info('stopped');
     })());
 
-  return { url: `http://127.0.0.1:${port}/graphql`, port, db, bus, services, metrics, logger, stop };
+  return { url: `http://127.0.0.1:${port}/graphql`, port, db, bus, services, metrics, logger, dispatcher, stop };
 }

@@ -15,6 +15,16 @@ export interface WebhookConfig {
   disableAfterFailures: number;
   /** `true` allows `http://` and loopback/private targets: development and tests only. */
   allowPrivateUrls: boolean;
+  /**
+   * How long finished attempts gather before one transaction stores them all (group commit). A few
+   * milliseconds of latency buy far fewer SQLite commits under load.
+   */
+  recordWindowMs: number;
+  /**
+   * Whether this process sends deliveries at all. Always true in a deployment; tests of other areas
+   * turn it off so that the webhooks they create are never called.
+   */
+  dispatch: boolean;
 }
 
 export interface LimitsConfig {
@@ -95,6 +105,8 @@ export function loadConfig(env: Env = process.env): Config {
       endpointConcurrency: integer(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', 5, 1),
       disableAfterFailures: integer(env, 'WEBHOOK_DISABLE_AFTER_FAILURES', 15, 1),
       allowPrivateUrls: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
+      recordWindowMs: 2,
+      dispatch: true,
     },
     limits: {
       bodyBytes: 1024 * 1024,

@@ -1,10 +1,10 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Page } from '../db/pagination';
 import { Event } from '../events/event.entity';
 import { EventObjectType } from '../events/event.type';
 import { PageArgs } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
-import { DeliveryStatus } from '../graphql/enums';
+import { DeliveryStatus, EventType } from '../graphql/enums';
 import { Webhook } from '../webhooks/webhook.entity';
 import { WebhookType } from '../webhooks/webhook.type';
 import { DeliveryAttempt } from './delivery-attempt.entity';
@@ -33,6 +33,22 @@ export class DeliveriesResolver {
   @Query(() => DeliveryType, { nullable: true })
   delivery(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Delivery | null> {
     return ctx.services.deliveries.get(accountOf(ctx), id);
+  }
+
+  @Mutation(() => DeliveryType, {
+    description: "Sends a sample event of `type` (default: the webhook's first subscribed type) to this webhook only. The sample is not listed in `events` and reaches no subscriber.",
+  })
+  testWebhook(
+    @Arg('id', () => ID) id: string,
+    @Arg('type', () => EventType, { nullable: true }) type: EventType | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Delivery> {
+    return ctx.services.deliveries.sendTest(accountOf(ctx), id, type);
+  }
+
+  @Mutation(() => DeliveryType, { description: 'A new delivery (new id) of the same event to the same webhook, with the byte-identical body, sent at once.' })
+  redeliver(@Arg('deliveryId', () => ID) deliveryId: string, @Ctx() ctx: GraphQLContext): Promise<Delivery> {
+    return ctx.services.deliveries.redeliver(accountOf(ctx), deliveryId);
   }
 
   @FieldResolver(() => WebhookType, { nullable: true, description: 'Null once the webhook has been deleted.' })

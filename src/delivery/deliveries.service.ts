@@ -1,8 +1,18 @@
+import { EntityManager } from 'typeorm';
+import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
+import { WriteTransaction } from '../db/write-serializer';
+import { Conflict, NotFound } from '../errors';
+import { EventBus } from '../events/event-bus';
+import { EventType } from '../events/event-type';
+import { Event } from '../events/event.entity';
+import { newId } from '../ids';
+import { Webhook } from '../webhooks/webhook.entity';
 import { DeliveryAttempt } from './delivery-attempt.entity';
 import { DeliveryStatus } from './delivery-status';
-import { Delivery } from './delivery.entity';
+import { Delivery, newPendingDelivery } from './delivery.entity';
+import { sampleEventBody } from './sample-event';
 
 export interface DeliveryFilter {
   webhookId?: string | null;
@@ -10,16 +20,24 @@ export interface DeliveryFilter {
   status?: DeliveryStatus | null;
 }
 
-/** Reads of deliveries and their attempts, always scoped to one account. */
+/**
+ * Deliveries and their attempts, always scoped to one account, and the two ways a user makes one by
+ * hand. New deliveries are announced on the bus (`delivery`, PENDING) after their commit; the
+ * dispatcher picks them up from there.
+ */
 export class DeliveriesService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly bus: EventBus,
+  ) {}
 
   get(accountId: string, id: string): Promise<Delivery | null> {
-    return this.db.dataSource.getRepository(Delivery).findOneBy({ id, accountId });
+    return this.db.reader.getRepository(Delivery).findOneBy({ id, accountId });
   }
 
   list(accountId: string, args: PageArgs & DeliveryFilter): Promise<Page<Delivery>> {
-    const query = this.db.dataSource
+    const query = this.db.reader
       .getRepository(Delivery)
       .createQueryBuilder('delivery')
       .where('delivery.accountId = :accountId', { accountId });
@@ -30,6 +48,53 @@ export class DeliveriesService {
   }
 
   attempts(deliveryId: string): Promise<DeliveryAttempt[]> {
-    return this.db.dataSource.getRepository(DeliveryAttempt).find({ where: { deliveryId }, order: { number: 'ASC' } });
+    return this.db.reader.getRepository(DeliveryAttempt).find({ where: { deliveryId }, order: { number: 'ASC' } });
   }
+
+  /**
+   * A new delivery (new id) of the same event to the same webhook, due at once: the receiver gets the
+   * stored body byte for byte, with the same `webhook-id` (the event id) for deduplication.
+   */
+  redeliver(accountId: string, deliveryId: string): Promise<Delivery> {
+    return this.db.writes.write(async (tx) => {
+      const original = await tx.manager.findOneBy(Delivery, { id: deliveryId, accountId });
+      if (!original) throw new NotFound('Delivery');
+      await activeWebhook(tx.manager, accountId, original.webhookId, 'The webhook of this delivery has been deleted');
+      return this.createPending(tx, accountId, original.webhookId, original.eventId);
+    });
+  }
+
+  /**
+   * Sends a sample event of `type` (default: the webhook's first subscribed type) to this webhook
+   * only. The sample is stored as a test event: never published to subscribers, not in `events`.
+   */
+  sendTest(accountId: string, webhookId: string, type?: EventType | null): Promise<Delivery> {
+    return this.db.writes.write(async (tx) => {
+      const webhook = await activeWebhook(tx.manager, accountId, webhookId);
+      const eventType = type ?? webhook.events[0];
+      const id = newId('evt');
+      const createdAt = this.clock.now();
+      const sample = sampleEventBody(id, eventType, createdAt);
+      await tx.manager.insert(Event, { id, accountId, type: eventType, ...sample, createdAt, test: true });
+      return this.createPending(tx, accountId, webhookId, id);
+    });
+  }
+
+  private async createPending(tx: WriteTransaction, accountId: string, webhookId: string, eventId: string): Promise<Delivery> {
+    const delivery = newPendingDelivery(accountId, webhookId, eventId, this.clock.now());
+    await tx.manager.insert(Delivery, delivery);
+    tx.afterCommit(() => this.bus.publish('delivery', { id: delivery.id, accountId, webhookId, eventId, status: delivery.status }));
+    return delivery;
+  }
+}
+
+/** The account's webhook if it can receive deliveries now; NOT_FOUND or CONFLICT otherwise. */
+async function activeWebhook(manager: EntityManager, accountId: string, id: string, goneMessage?: string): Promise<Webhook> {
+  const webhook = await manager.findOneBy(Webhook, { id, accountId });
+  if (!webhook) {
+    if (goneMessage) throw new Conflict(goneMessage);
+    throw new NotFound('Webhook');
+  }
+  if (!webhook.active) throw new Conflict('The webhook is inactive: enable it first (updateWebhook with active: true)');
+  return webhook;
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Event } from '../events/event.entity';
+import { newId } from '../ids';
 import { DeliveryStatus } from './delivery-status';
 
 /**
@@ -42,4 +43,19 @@ export class Delivery {
 
   @Column({ type: 'datetime', nullable: true })
   completedAt: Date | null;
+}
+
+/** A new PENDING delivery of an event to a webhook, due at `now`. */
+export function newPendingDelivery(accountId: string, webhookId: string, eventId: string, now: Date): Delivery {
+  return Object.assign(new Delivery(), {
+    id: newId('dlv'),
+    accountId,
+    webhookId,
+    eventId,
+    status: DeliveryStatus.PENDING,
+    attemptCount: 0,
+    nextAttemptAt: now,
+    createdAt: now,
+    completedAt: null,
+  });
 }

@@ -22,9 +22,16 @@ export interface DeliveryUpdate {
   status: DeliveryStatus;
 }
 
+/** A webhook's stored settings changed (updated, secret rotated, disabled, deleted): caches drop it. */
+export interface WebhookChange {
+  id: string;
+  accountId: string;
+}
+
 export interface BusTopics {
   event: CommittedEvent;
   delivery: DeliveryUpdate;
+  webhook: WebhookChange;
 }
 
 export type Unsubscribe = () => void;
@@ -43,6 +50,7 @@ export class InProcessEventBus implements EventBus {
   private readonly listeners: { [K in keyof BusTopics]: Set<(message: BusTopics[K]) => void> } = {
     event: new Set(),
     delivery: new Set(),
+    webhook: new Set(),
   };
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}

@@ -30,4 +30,11 @@ export class Event {
 
   @Column({ type: 'datetime' })
   createdAt: Date;
+
+  /**
+   * A sample made by `testWebhook`: delivered to that one webhook only, never published to
+   * subscribers and left out of the `events` list.
+   */
+  @Column({ type: 'boolean', default: false })
+  test: boolean;
 }

@@ -45,6 +45,11 @@ export class EventsResolver {
     return bodyOf(event).data;
   }
 
+  @FieldResolver(() => Boolean, { description: 'True for a sample sent by testWebhook; samples are not listed in `events`.' })
+  test(@Root() event: Event): boolean {
+    return event.test === true;
+  }
+
   @FieldResolver(() => JSONObjectResolver, { description: 'The exact webhook body, parsed.' })
   payload(@Root() event: Event): EventBody {
     return bodyOf(event);

@@ -12,15 +12,17 @@ export interface EventFilter {
 export class EventsService {
   constructor(private readonly db: Database) {}
 
+  /** Any event of the account, `testWebhook` samples included (a delivery's `event` must resolve). */
   get(accountId: string, id: string): Promise<Event | null> {
     return this.db.reader.getRepository(Event).findOneBy({ id, accountId });
   }
 
+  /** The account's real events: `testWebhook` samples are left out. */
   list(accountId: string, args: PageArgs & EventFilter): Promise<Page<Event>> {
     const query = this.db.reader
       .getRepository(Event)
       .createQueryBuilder('event')
-      .where('event.accountId = :accountId', { accountId });
+      .where('event.accountId = :accountId AND event.test = :test', { accountId, test: false });
     if (args.types && args.types.length > 0) query.andWhere('event.type IN (:...types)', { types: args.types });
     if (args.projectId) query.andWhere('event.projectId = :projectId', { projectId: args.projectId });
     return paginate(query, args);

@@ -1,8 +1,7 @@
 import { Build } from '../builds/build.entity';
 import { Clock } from '../clock';
 import { WriteTransaction } from '../db/write-serializer';
-import { DeliveryStatus } from '../delivery/delivery-status';
-import { Delivery } from '../delivery/delivery.entity';
+import { Delivery, newPendingDelivery } from '../delivery/delivery.entity';
 import { newId } from '../ids';
 import { Project } from '../projects/project.entity';
 import { Webhook } from '../webhooks/webhook.entity';
@@ -39,24 +38,13 @@ export class Outbox {
       buildId: build?.id ?? null,
       payload: serializeEventBody(id, type, createdAt, project, build),
       createdAt,
+      test: false,
     });
     await tx.manager.insert(Event, event);
     const webhooks = await tx.manager.find(Webhook, { where: { accountId, active: true }, select: ['id', 'events'] });
     const deliveries = webhooks
       .filter((webhook) => webhook.events.includes(type))
-      .map((webhook) =>
-        tx.manager.create(Delivery, {
-          id: newId('dlv'),
-          accountId,
-          webhookId: webhook.id,
-          eventId: id,
-          status: DeliveryStatus.PENDING,
-          attemptCount: 0,
-          nextAttemptAt: createdAt,
-          createdAt,
-          completedAt: null,
-        }),
-      );
+      .map((webhook) => newPendingDelivery(accountId, webhook.id, id, createdAt));
     if (deliveries.length > 0) await tx.manager.insert(Delivery, deliveries);
     tx.afterCommit(() =>
       this.bus.publish('event', {

@@ -5,6 +5,7 @@ import { Page, PageArgs, paginate } from '../db/pagination';
 import { DeliveryStatus } from '../delivery/delivery-status';
 import { Delivery } from '../delivery/delivery.entity';
 import { InvalidInput, NotFound } from '../errors';
+import { EventBus } from '../events/event-bus';
 import { EventType } from '../events/event-type';
 import { newId } from '../ids';
 import { checkWebhookUrl, Resolver, UrlPolicyError } from './url-policy';
@@ -34,6 +35,7 @@ export class WebhooksService {
     private readonly clock: Clock,
     private readonly config: Pick<WebhookConfig, 'allowPrivateUrls'>,
     private readonly resolve: Resolver,
+    private readonly bus: EventBus,
   ) {}
 
   private repository() {
@@ -78,20 +80,22 @@ export class WebhooksService {
         changes.consecutiveFailures = 0;
       }
     }
-    return this.db.writes.write(async ({ manager }) => {
+    return this.db.writes.write(async ({ manager, afterCommit }) => {
       const webhook = await manager.findOneBy(Webhook, { id, accountId });
       if (!webhook) throw new NotFound('Webhook');
       Object.assign(webhook, changes, { updatedAt: this.clock.now() });
       await manager.save(Webhook, webhook);
+      afterCommit(() => this.bus.publish('webhook', { id, accountId }));
       return webhook;
     });
   }
 
   /** Deletes the webhook; its pending deliveries end as FAILED, past deliveries stay as history. */
   async delete(accountId: string, id: string): Promise<void> {
-    await this.db.writes.write(async ({ manager }) => {
+    await this.db.writes.write(async ({ manager, afterCommit }) => {
       const result = await manager.delete(Webhook, { id, accountId });
       if (!result.affected) throw new NotFound('Webhook');
+      afterCommit(() => this.bus.publish('webhook', { id, accountId }));
       await manager.update(
         Delivery,
         { webhookId: id, status: DeliveryStatus.PENDING },
@@ -106,9 +110,10 @@ export class WebhooksService {
    */
   async rotateSecret(accountId: string, id: string, secret?: string | null): Promise<{ webhook: Webhook; secret: string }> {
     const next = webhookSecretOrGenerate(secret);
-    return this.db.writes.write(async ({ manager }) => {
+    return this.db.writes.write(async ({ manager, afterCommit }) => {
       const webhook = await manager.findOneBy(Webhook, { id, accountId });
       if (!webhook) throw new NotFound('Webhook');
+      afterCommit(() => this.bus.publish('webhook', { id, accountId }));
       const now = this.clock.now();
       webhook.previousSecret = webhook.secret;
       webhook.previousSecretExpiresAt = new Date(now.getTime() + PREVIOUS_SECRET_TTL_MS);

@@ -23,7 +23,11 @@ export type ConfigOverrides = Partial<Omit<Config, 'webhook' | 'limits'>> & {
   limits?: Partial<Config['limits']>;
 };
 
-/** The test defaults: port 0, a fresh SQLite file in a temp folder, private URLs allowed, short retries. */
+/**
+ * The test defaults: port 0, a fresh SQLite file in a temp folder, private URLs allowed, short retries,
+ * and no delivery engine (`webhook.dispatch: false`), so no test sends a webhook anywhere unless it
+ * asks to with `{ webhook: { dispatch: true } }` and a receiver on 127.0.0.1.
+ */
 export function testConfig(dir: string, overrides: ConfigOverrides = {}): Config {
   const base = loadConfig({});
   return {
@@ -33,7 +37,7 @@ export function testConfig(dir: string, overrides: ConfigOverrides = {}): Config
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     shutdownGraceMs: 2_000,
     ...overrides,
-    webhook: { ...base.webhook, allowPrivateUrls: true, retryDelaysMs: [50, 100, 150], timeoutMs: 2_000, ...overrides.webhook },
+    webhook: { ...base.webhook, allowPrivateUrls: true, retryDelaysMs: [50, 100, 150], timeoutMs: 2_000, dispatch: false, ...overrides.webhook },
     limits: { ...base.limits, ...overrides.limits },
   };
 }
