@@ -1,6 +1,7 @@
 import { In } from 'typeorm';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
+import { insertRows } from '../db/insert-rows';
 import { WriteTransaction } from '../db/write-serializer';
 import { EventBus } from '../events/event-bus';
 import { newId } from '../ids';
@@ -163,7 +164,7 @@ export class DeliveryRecorder {
           });
         }
       }
-      if (attempts.length > 0) await manager.insert(DeliveryAttempt, attempts);
+      await insertRows(manager, DeliveryAttempt, attempts);
       const disabled = await this.applyHealth(tx, health);
       tx.afterCommit(() => this.announce(outcomes.filter((outcome) => pending.has(outcome.delivery.id)), disabled));
       return outcomes.map((outcome) => pending.has(outcome.delivery.id));

@@ -1,5 +1,6 @@
 import { Build } from '../builds/build.entity';
 import { Clock } from '../clock';
+import { insertRows } from '../db/insert-rows';
 import { WriteTransaction } from '../db/write-serializer';
 import { Delivery, newPendingDelivery } from '../delivery/delivery.entity';
 import { newId } from '../ids';
@@ -45,7 +46,7 @@ export class Outbox {
     const deliveries = webhooks
       .filter((webhook) => webhook.events.includes(type))
       .map((webhook) => newPendingDelivery(accountId, webhook.id, id, createdAt));
-    if (deliveries.length > 0) await tx.manager.insert(Delivery, deliveries);
+    await insertRows(tx.manager, Delivery, deliveries);
     tx.afterCommit(() =>
       this.bus.publish('event', {
         id,
