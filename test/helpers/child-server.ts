@@ -1,0 +1,65 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ROOT } from './build';
+
+export interface ChildServer {
+  process: ChildProcess;
+  port: number;
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  /** Every JSON log line so far. */
+  logs: Array<Record<string, unknown>>;
+  /** Settles when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Runs the compiled server (`node dist/src/main.js`, build it first with `ensureBuilt()`) on a free
+ * port; resolves once it logs `listening on …`. Kill it in the test's cleanup.
+ */
+export function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildServer> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const logs: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${timeoutMs} ms: ${stderr}`));
+    }, timeoutMs);
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited before listening (code ${code}, signal ${signal}): ${stderr}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
+      }
+      logs.push(entry);
+      if (typeof entry.msg === 'string' && entry.msg.startsWith('listening on') && typeof entry.port === 'number') {
+        clearTimeout(timer);
+        resolve({ process: child, port: entry.port, url: `http://127.0.0.1:${entry.port}/graphql`, logs, exited });
+      }
+    });
+  });
+}
+
+/** Creates an account in the database at `databasePath` with the account CLI. */
+export function createAccountWithCli(databasePath: string, name = 'Acme'): { accountId: string; apiKey: string } {
+  const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'accounts', 'account-create.cli.js'), '--name', name], {
+    env: { ...process.env, DATABASE_PATH: databasePath },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`account:create failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim());
+}
