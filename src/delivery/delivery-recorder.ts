@@ -1,14 +1,12 @@
-import { In } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { DateUtils } from 'typeorm/util/DateUtils';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
-import { insertRows } from '../db/insert-rows';
-import { WriteTransaction } from '../db/write-serializer';
 import { EventBus } from '../events/event-bus';
 import { newId } from '../ids';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { Webhook } from '../webhooks/webhook.entity';
-import { DeliveryAttempt } from './delivery-attempt.entity';
 import { DeliveryStatus } from './delivery-status';
 import { Delivery } from './delivery.entity';
 
@@ -57,6 +55,13 @@ interface Waiting {
   outcome: AttemptOutcome;
   resolve: (applied: boolean) => void;
   reject: (error: unknown) => void;
+}
+
+/** A webhook this batch disabled. */
+interface Disabled {
+  id: string;
+  accountId: string;
+  reason: string;
 }
 
 /** How a batch changes one webhook, applied in attempt order. */
@@ -129,60 +134,45 @@ export class DeliveryRecorder {
     }
   }
 
+  /**
+   * One transaction for the whole batch, in a constant number of statements (this is the hot path):
+   * the delivery rows still PENDING take their new state; attempt rows are added for them and for
+   * any request actually made; webhook counters follow.
+   */
   private write(outcomes: AttemptOutcome[]): Promise<boolean[]> {
     return this.db.writes.write(async (tx) => {
       const { manager } = tx;
-      const ids = outcomes.map((outcome) => outcome.delivery.id);
-      const pending = new Set(
-        (await manager.find(Delivery, { select: ['id'], where: { id: In(ids), status: DeliveryStatus.PENDING } })).map((d) => d.id),
-      );
-      const attempts: Array<Partial<DeliveryAttempt>> = [];
-      const health = new Map<string, Health>();
-      for (const outcome of outcomes) {
-        const { delivery, number } = outcome;
-        if (pending.has(delivery.id)) {
-          await manager.update(Delivery, delivery.id, {
-            status: outcome.status,
-            attemptCount: number,
-            nextAttemptAt: outcome.nextAttemptAt,
-            completedAt: outcome.status === DeliveryStatus.PENDING ? null : new Date(outcome.startedAt.getTime() + outcome.durationMs),
-          });
-          trackHealth(health, outcome);
-        } else if (outcome.sent) {
-          await manager.update(Delivery, delivery.id, { attemptCount: number });
-        }
-        if (pending.has(delivery.id) || outcome.sent) {
-          attempts.push({
-            id: newId('att'),
-            deliveryId: delivery.id,
-            number,
-            startedAt: outcome.startedAt,
-            durationMs: outcome.durationMs,
-            responseStatus: outcome.responseStatus,
-            responseBody: outcome.responseBody,
-            error: outcome.error,
-          });
-        }
+      const applied = await updatePendingDeliveries(manager, outcomes);
+      const isApplied = (outcome: AttemptOutcome) => applied.has(outcome.delivery.id);
+      // A request made for a delivery that ended meanwhile (its webhook was deleted) is still history.
+      for (const late of outcomes.filter((outcome) => !isApplied(outcome) && outcome.sent)) {
+        await manager.update(Delivery, late.delivery.id, { attemptCount: late.number });
       }
-      await insertRows(manager, DeliveryAttempt, attempts);
-      const disabled = await this.applyHealth(tx, health);
-      tx.afterCommit(() => this.announce(outcomes.filter((outcome) => pending.has(outcome.delivery.id)), disabled));
-      return outcomes.map((outcome) => pending.has(outcome.delivery.id));
+      await insertAttempts(manager, outcomes.filter((outcome) => isApplied(outcome) || outcome.sent));
+      const disabled = await this.applyHealth(manager, outcomes.filter(isApplied));
+      tx.afterCommit(() => this.announce(outcomes.filter(isApplied), disabled));
+      return outcomes.map(isApplied);
     });
   }
 
-  /** Updates consecutive-failure counts and disables webhooks; returns the ones disabled. */
-  private async applyHealth(tx: WriteTransaction, health: Map<string, Health>): Promise<Array<{ id: string; accountId: string; reason: string }>> {
-    const { manager } = tx;
-    const disabled: Array<{ id: string; accountId: string; reason: string }> = [];
+  /** Resets or adds to consecutive-failure counts and disables webhooks; returns the ones disabled. */
+  private async applyHealth(manager: EntityManager, outcomes: AttemptOutcome[]): Promise<Disabled[]> {
+    const health = new Map<string, Health>();
+    for (const outcome of outcomes) trackHealth(health, outcome);
+    const cleared = [...health].filter(([, change]) => change.reset && change.failures === 0 && !change.gone).map(([id]) => id);
+    if (cleared.length > 0) {
+      await manager.query(
+        `UPDATE "webhooks" SET "consecutiveFailures" = 0 WHERE "consecutiveFailures" <> 0 AND "id" IN (${cleared.map(() => '?').join(', ')})`,
+        cleared,
+      );
+    }
+    const disabled: Disabled[] = [];
     const threshold = this.options.disableAfterFailures;
     for (const [id, change] of health) {
+      if (cleared.includes(id)) continue;
       if (change.reset) await manager.update(Webhook, id, { consecutiveFailures: change.failures });
       else if (change.failures > 0) await manager.increment(Webhook, { id }, 'consecutiveFailures', change.failures);
-      if (!change.gone && change.failures === 0) continue;
-      const reason = change.gone
-        ? 'The endpoint answered 410 Gone'
-        : `Disabled after ${threshold} deliveries in a row failed`;
+      const reason = change.gone ? 'The endpoint answered 410 Gone' : `Disabled after ${threshold} deliveries in a row failed`;
       const query = manager
         .createQueryBuilder()
         .update(Webhook)
@@ -195,7 +185,7 @@ export class DeliveryRecorder {
     return disabled;
   }
 
-  private announce(outcomes: AttemptOutcome[], disabled: Array<{ id: string; accountId: string; reason: string }>): void {
+  private announce(outcomes: AttemptOutcome[], disabled: Disabled[]): void {
     for (const outcome of outcomes) {
       this.metrics.deliveries.inc({ outcome: OUTCOME_LABEL[outcome.status] });
       this.bus.publish('delivery', { ...outcome.delivery, status: outcome.status });
@@ -219,4 +209,52 @@ function trackHealth(health: Map<string, Health>, outcome: AttemptOutcome): void
     if (outcome.webhookEffect === 'gone') change.gone = true;
   }
   health.set(webhookId, change);
+}
+
+/** A Date as TypeORM stores `datetime` columns on SQLite, for the raw statements below. */
+function stored(date: Date | null): string | null {
+  return date === null ? null : DateUtils.mixedDateToUtcDatetimeString(date);
+}
+
+/**
+ * Gives every delivery of the batch that is still PENDING its new state, in one statement; returns
+ * the ids it changed. (It starts with WITH so TypeORM's SQLite runner returns the RETURNING rows.)
+ */
+async function updatePendingDeliveries(manager: EntityManager, outcomes: AttemptOutcome[]): Promise<Set<string>> {
+  const rows = await manager.query(
+    `WITH "outcome" ("id", "status", "attemptCount", "nextAttemptAt", "completedAt") AS (VALUES ${outcomes.map(() => '(?, ?, ?, ?, ?)').join(', ')})
+     UPDATE "deliveries" SET "status" = "outcome"."status", "attemptCount" = "outcome"."attemptCount",
+       "nextAttemptAt" = "outcome"."nextAttemptAt", "completedAt" = "outcome"."completedAt"
+     FROM "outcome" WHERE "deliveries"."id" = "outcome"."id" AND "deliveries"."status" = ?
+     RETURNING "deliveries"."id" AS "id"`,
+    [
+      ...outcomes.flatMap((outcome) => [
+        outcome.delivery.id,
+        outcome.status,
+        outcome.number,
+        stored(outcome.nextAttemptAt),
+        stored(outcome.status === DeliveryStatus.PENDING ? null : new Date(outcome.startedAt.getTime() + outcome.durationMs)),
+      ]),
+      DeliveryStatus.PENDING,
+    ],
+  );
+  return new Set((rows as Array<{ id: string }>).map((row) => row.id));
+}
+
+async function insertAttempts(manager: EntityManager, outcomes: AttemptOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await manager.query(
+    `INSERT INTO "delivery_attempts" ("id", "deliveryId", "number", "startedAt", "durationMs", "responseStatus", "responseBody", "error")
+     VALUES ${outcomes.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    outcomes.flatMap((outcome) => [
+      newId('att'),
+      outcome.delivery.id,
+      outcome.number,
+      stored(outcome.startedAt),
+      outcome.durationMs,
+      outcome.responseStatus,
+      outcome.responseBody,
+      outcome.error,
+    ]),
+  );
 }

@@ -14,6 +14,7 @@ import { Delivery } from './delivery.entity';
 import { RetryPolicy } from './retry-policy';
 import { AttemptResult, Sender } from './sender';
 import { signatureHeaders } from './signature';
+import { StoredDeliveryLoader } from './stored-delivery-loader';
 import { WebhookCache } from './webhook-cache';
 
 export const USER_AGENT = `DeskForge-Webhooks/${version}`;
@@ -74,6 +75,7 @@ export class Dispatcher {
   private readonly sender: Sender;
   private readonly recorder: DeliveryRecorder;
   private readonly webhooks: WebhookCache;
+  private readonly stored: StoredDeliveryLoader;
   private readonly retries: RetryPolicy;
   private subscriptions: Unsubscribe[] = [];
   private waiting = 0;
@@ -88,6 +90,7 @@ export class Dispatcher {
       disableAfterFailures: config.disableAfterFailures,
     });
     this.webhooks = new WebhookCache(deps.db.reader);
+    this.stored = new StoredDeliveryLoader(deps.db.reader);
     this.retries = new RetryPolicy(config.retryDelaysMs, deps.random);
   }
 
@@ -221,9 +224,9 @@ export class Dispatcher {
   private async perform(job: Job, signal: AbortSignal): Promise<AttemptOutcome | null> {
     let { event, attemptCount } = job;
     if (!event) {
-      const stored = await this.deps.db.reader.getRepository(Delivery).findOne({ where: { id: job.id }, relations: { event: true } });
-      if (!stored?.event || stored.status !== DeliveryStatus.PENDING) return null;
-      event = { type: stored.event.type, payload: stored.event.payload };
+      const stored = await this.stored.load(job.id);
+      if (!stored || stored.status !== DeliveryStatus.PENDING) return null;
+      event = { type: stored.type, payload: stored.payload };
       attemptCount = stored.attemptCount;
     }
     const number = attemptCount + 1;
