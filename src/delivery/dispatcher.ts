@@ -104,7 +104,9 @@ export class Dispatcher {
         }
       }),
       bus.subscribe('delivery', (update) => {
-        if (update.status === DeliveryStatus.PENDING && !this.held.has(update.id)) this.admit({ ...update, attemptCount: 0 }, this.deps.clock.now());
+        if (update.status !== DeliveryStatus.PENDING || this.held.has(update.id)) return;
+        const { id, accountId, webhookId, eventId } = update;
+        this.admit({ id, accountId, webhookId, eventId, attemptCount: 0 }, this.deps.clock.now());
       }),
       bus.subscribe('webhook', (change) => this.webhooks.invalidate(change.id)),
     ];

@@ -48,6 +48,9 @@ export class AddressRefused extends Error {
 
 class AttemptTimeout extends Error {}
 
+/** Errors of a reused kept-alive connection that the other side had already closed. */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
 function describeError(error: unknown): string {
   if (error instanceof AttemptTimeout || error instanceof AddressRefused) return error.message;
   const { code, message } = error as NodeJS.ErrnoException;
@@ -61,8 +64,9 @@ function refusal(host: string, address: string): AddressRefused {
 }
 
 /**
- * Makes single webhook HTTP attempts. Connections are kept alive and reused per origin; redirects
- * are not followed; at most 4 KiB of a response is read. Unless private URLs are allowed, every new
+ * Makes single webhook HTTP attempts. Connections are kept alive and reused per origin (a reused
+ * connection found closed by the receiver is replaced once, within the same attempt); redirects are
+ * not followed; at most 4 KiB of a response is read. Unless private URLs are allowed, every new
  * connection's resolved address is checked by a custom `lookup` on the agents (DNS may have changed
  * since the webhook was saved), and IP-literal hosts, which Node connects to without a lookup, are
  * checked before the request.
@@ -132,11 +136,7 @@ export class Sender {
       }
 
       const secure = request.url.protocol === 'https:';
-      const req = (secure ? https : http).request(request.url, {
-        method: 'POST',
-        agent: secure ? this.httpsAgent : this.httpAgent,
-        headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
-      });
+      let req: http.ClientRequest;
       const onAbort = () => {
         req.destroy();
         finish({ aborted: true, error: 'aborted at shutdown' });
@@ -144,34 +144,47 @@ export class Sender {
       request.signal?.addEventListener('abort', onAbort, { once: true });
       timer = setTimeout(() => req.destroy(new AttemptTimeout(`timeout after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
 
-      let responseEnded: (() => void) | undefined;
-      req.on('error', (error) => (responseEnded ? responseEnded() : finish({ error: describeError(error) })));
-      req.on('response', (res) => {
-        // Headers arrived in time: the status decides the outcome; the timer now only bounds the body read.
-        const status = res.statusCode ?? null;
-        const retryAfter = typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null;
-        const redirect =
-          status !== null && status >= 300 && status < 400
-            ? `redirect${res.headers.location ? ` to ${res.headers.location}` : ''} not followed`
-            : null;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const done = () => finish({ status, body: Buffer.concat(chunks).toString('utf8'), error: redirect, retryAfter });
-        responseEnded = done;
-        res.on('data', (chunk: Buffer) => {
-          const room = RESPONSE_BODY_LIMIT - size;
-          chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-          size += Math.min(chunk.length, room);
-          if (size >= RESPONSE_BODY_LIMIT) {
-            done();
-            res.destroy();
-          }
+      const issue = (firstTry: boolean) => {
+        req = (secure ? https : http).request(request.url, {
+          method: 'POST',
+          agent: secure ? this.httpsAgent : this.httpAgent,
+          headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
         });
-        res.on('end', done);
-        res.on('close', done);
-        res.on('error', done);
-      });
-      req.end(request.body);
+        let responseEnded: (() => void) | undefined;
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          if (responseEnded) return responseEnded();
+          // A kept-alive connection the receiver closed just as it was reused: not the receiver's failure.
+          if (firstTry && req.reusedSocket && STALE_SOCKET_CODES.has(error.code ?? '')) return issue(false);
+          finish({ error: describeError(error) });
+        });
+        req.on('response', (res) => {
+          // Headers arrived in time: the status decides the outcome; the timer now only bounds the body read.
+          const status = res.statusCode ?? null;
+          const retryAfter = typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null;
+          const redirect =
+            status !== null && status >= 300 && status < 400
+              ? `redirect${res.headers.location ? ` to ${res.headers.location}` : ''} not followed`
+              : null;
+          const chunks: Buffer[] = [];
+          let size = 0;
+          const done = () => finish({ status, body: Buffer.concat(chunks).toString('utf8'), error: redirect, retryAfter });
+          responseEnded = done;
+          res.on('data', (chunk: Buffer) => {
+            const room = RESPONSE_BODY_LIMIT - size;
+            chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+            size += Math.min(chunk.length, room);
+            if (size >= RESPONSE_BODY_LIMIT) {
+              done();
+              res.destroy();
+            }
+          });
+          res.on('end', done);
+          res.on('close', done);
+          res.on('error', done);
+        });
+        req.end(request.body);
+      };
+      issue(true);
     });
   }
 
