@@ -148,8 +148,8 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     onSubscribe: (ctx, _id, payload) => prepare(ctx, payload.query, payload),
     onNext(_ctx, _id, _payload, _args, result: ExecutionResult): FormattedExecutionResult | void {
       if (!result.errors) return;
-      // A result without data failed before execution: variables that did not coerce, or a refused subscribe.
-      const errors = result.data === undefined ? result.errors.map((error) => (error.originalError ? error : withCode(error, 'BAD_USER_INPUT'))) : result.errors;
+      // Without data and without a path, the operation failed before execution: its variables did not coerce.
+      const errors = result.errors.map((error) => (result.data === undefined && error.path === undefined ? withCode(error, 'BAD_USER_INPUT') : error));
       return { ...result, errors: format(errors) };
     },
     onError: (_ctx, _id, _payload, errors) => format(errors),

@@ -117,3 +117,26 @@ export async function activeSubscriptions(app: App): Promise<number> {
 export async function waitForActiveSubscriptions(app: App, count: number, timeoutMs = 10_000): Promise<void> {
   await waitFor(async () => (await activeSubscriptions(app)) === count, { timeoutMs, what: `${count} active subscriptions` });
 }
+
+/** A bare WebSocket for protocol-level tests: what it received, and how it closed. */
+export interface RawSocket {
+  socket: WebSocket;
+  messages: any[];
+  closed: Promise<Closed>;
+  send(message: unknown): void;
+}
+
+/** Opens a bare socket offering `protocols` (`graphql-transport-ws` unless told otherwise) and waits until it is open. */
+export async function openRawSocket(wsUrl: string, protocols = ['graphql-transport-ws'], options: WebSocket.ClientOptions = {}): Promise<RawSocket> {
+  const socket = new WebSocket(wsUrl, protocols, options);
+  const messages: any[] = [];
+  socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+  socket.on('error', () => {});
+  const closed = new Promise<Closed>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused with ${response.statusCode}`)));
+    void closed.then((event) => reject(new Error(`closed before opening: ${event.code}`)));
+  });
+  return { socket, messages, closed, send: (message) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)) };
+}
