@@ -63,6 +63,8 @@ interface Connection {
 
 type ConnectionParams = Record<string, unknown> | undefined;
 
+const FORBIDDEN_REASON = "A valid API key is required: send connectionParams { authorization: 'Bearer <apiKey>' }";
+
 /** `authorization` from connectionParams in any letter case: GraphiQL sends its header editor's `Authorization`. */
 function authorizationParam(params: ConnectionParams): unknown {
   const name = Object.keys(params ?? {}).find((key) => key.toLowerCase() === 'authorization');
@@ -141,7 +143,11 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     connectionInitWaitTimeout: live.connectionInitTimeoutMs,
     async onConnect(ctx) {
       const viewer = await viewerFromHeader(services.accounts, authorizationParam(ctx.connectionParams));
-      if (!viewer) return false;
+      if (!viewer) {
+        // graphql-ws would say only "Forbidden"; tell a person in GraphiQL what is missing.
+        ctx.extra.socket.close(LiveCloseCode.Forbidden, FORBIDDEN_REASON);
+        return false;
+      }
       ctx.extra.viewer = viewer;
       return true;
     },

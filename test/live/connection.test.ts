@@ -55,7 +55,7 @@ describe('live connections', () => {
     let connected = 0;
     for (const attempt of attempts) attempt.client.on('connected', () => (connected += 1));
     const closes = await Promise.all(attempts.map((attempt) => attempt.closed));
-    expect(closes).toEqual(attempts.map(() => ({ code: 4403, reason: 'Forbidden' })));
+    expect(closes).toEqual(attempts.map(() => ({ code: 4403, reason: "A valid API key is required: send connectionParams { authorization: 'Bearer <apiKey>' }" })));
     expect(connected).toBe(0);
   });
 
