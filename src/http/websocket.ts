@@ -10,7 +10,7 @@ import {
   specifiedRules,
   validate,
 } from 'graphql';
-import { CloseCode, Context, handleProtocols, makeServer } from 'graphql-ws';
+import { CloseCode, Context, handleProtocols, makeServer, SubscribePayload } from 'graphql-ws';
 import { Server } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Viewer } from '../accounts/accounts.service';
@@ -54,7 +54,7 @@ export interface LiveServer {
 }
 
 /** One open socket; graphql-ws hands it to every hook as `ctx.extra`. */
-interface Connection {
+interface LiveConnection {
   readonly socket: WebSocket;
   readonly feed: ConnectionFeed;
   /** Set once `connection_init` carried a valid key. */
@@ -117,18 +117,19 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   const { httpServer, schema, services, bus, metrics, logger, limits, live } = options;
   const formatError = createErrorFormatter(logger);
   const rules = [...specifiedRules, ...queryLimitRules(limits)];
-  const connections = new Set<Connection>();
+  const connections = new Set<LiveConnection>();
 
   const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
 
-  const prepare = (ctx: Context<ConnectionParams, Connection>, query: string, payload: { operationName?: string | null; variables?: Record<string, unknown> | null }): ExecutionArgs | GraphQLError[] => {
+  /** Every operation goes through here: the per-connection cap, then parse and validate as over HTTP. */
+  const prepare = (ctx: Context<ConnectionParams, LiveConnection>, payload: SubscribePayload): ExecutionArgs | GraphQLError[] => {
     // The operation being prepared is already counted in `ctx.subscriptions`.
     if (Object.keys(ctx.subscriptions).length > live.subscriptionsPerConnection) {
       return [badRequest(`At most ${live.subscriptionsPerConnection} operations may run at once on one connection`)];
     }
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(payload.query);
     } catch (error) {
       return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
     }
@@ -138,8 +139,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
   };
 
-  const server = makeServer<ConnectionParams, Connection>({
-    schema,
+  const server = makeServer<ConnectionParams, LiveConnection>({
     connectionInitWaitTimeout: live.connectionInitTimeoutMs,
     async onConnect(ctx) {
       const viewer = await viewerFromHeader(services.accounts, authorizationParam(ctx.connectionParams));
@@ -151,7 +151,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
       ctx.extra.viewer = viewer;
       return true;
     },
-    onSubscribe: (ctx, _id, payload) => prepare(ctx, payload.query, payload),
+    onSubscribe: (ctx, _id, payload) => prepare(ctx, payload),
     onNext(_ctx, _id, _payload, _args, result: ExecutionResult): FormattedExecutionResult | void {
       if (!result.errors) return;
       // Without data and without a path, the operation failed before execution: its variables did not coerce.
@@ -166,7 +166,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   wss.on('error', (error) => logger.debug({ err: error }, 'WebSocket server error'));
 
   wss.on('connection', (socket, request) => {
-    const connection: Connection = {
+    const connection: LiveConnection = {
       socket,
       feed: new ConnectionFeed({
         bus,

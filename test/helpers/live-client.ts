@@ -11,7 +11,7 @@ export interface Closed {
 
 /** One subscription (or query) over a live client: every `next` payload, in arrival order. */
 export interface LiveSubscription<T = any> {
-  results: FormattedExecutionResult<T>[];
+  results: FormattedExecutionResult<T, unknown>[];
   /** `data` of every result that had some. */
   readonly data: T[];
   /** The `error` the sink got: GraphQL errors, or the close event when the socket closed under it. */
