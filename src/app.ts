@@ -80,6 +80,8 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGINT/SIGTERM; Apollo's own handlers would stop only Apollo and then re-raise the signal (exit 143).
+    stopOnTerminationSignals: false,
     formatError: createErrorFormatter(logger),
     validationRules: queryLimitRules(config.limits),
     plugins: [
