@@ -118,6 +118,12 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   const formatError = createErrorFormatter(logger);
   const rules = [...specifiedRules, ...queryLimitRules(limits)];
   const connections = new Set<LiveConnection>();
+  /**
+   * Keys revoked while this server runs. A key revoked while its `connection_init` was being checked
+   * would otherwise slip through: the check read it before the commit, the revocation found no
+   * connection to close yet.
+   */
+  const revokedKeys = new Set<string>();
 
   const format = (errors: readonly GraphQLError[]) => errors.map((error) => formatError(error.toJSON(), error));
 
@@ -143,7 +149,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     connectionInitWaitTimeout: live.connectionInitTimeoutMs,
     async onConnect(ctx) {
       const viewer = await viewerFromHeader(services.accounts, authorizationParam(ctx.connectionParams));
-      if (!viewer) {
+      if (!viewer || revokedKeys.has(viewer.apiKeyId)) {
         // graphql-ws would say only "Forbidden"; tell a person in GraphiQL what is missing.
         ctx.extra.socket.close(LiveCloseCode.Forbidden, FORBIDDEN_REASON);
         return false;
@@ -215,6 +221,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   });
 
   const unsubscribeRevocations = bus.subscribe('apiKeyRevoked', ({ apiKeyId }) => {
+    revokedKeys.add(apiKeyId);
     for (const { socket, viewer } of connections) {
       if (viewer?.apiKeyId === apiKeyId) socket.close(LiveCloseCode.Forbidden, 'API key revoked');
     }
