@@ -30,7 +30,7 @@ export interface LimitsConfig {
 
 /** Live subscriptions over WebSocket (graphql-ws). */
 export interface LiveConfig {
-  /** Subscriptions one connection may hold at once; one more gets an error, the others go on. */
+  /** Operations (subscriptions, mostly) one connection may run at once; one more gets an error, the others go on. */
   subscriptionsPerConnection: number;
   /**
    * Messages waiting for one slow subscriber. A subscriber this far behind has its connection

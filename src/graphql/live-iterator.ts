@@ -123,8 +123,4 @@ export class ConnectionFeed implements LiveFeed {
   close(): void {
     for (const iterator of this.open) iterator.end();
   }
-
-  get size(): number {
-    return this.open.size;
-  }
 }

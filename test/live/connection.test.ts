@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createProject } from '../helpers/fixtures';
 import { createAccount, gql, gqlOk, TestAccount } from '../helpers/graphql';
-import { connectLive, connectLiveOk, LiveClient, openRawSocket, waitForActiveSubscriptions } from '../helpers/live-client';
+import { activeSubscriptions, connectLive, connectLiveOk, LiveClient, openRawSocket, waitForActiveSubscriptions } from '../helpers/live-client';
 import { startTestServer, TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
 
@@ -19,7 +19,7 @@ describe('live connections', () => {
 
   beforeAll(async () => {
     server = await startTestServer({
-      live: { connectionInitTimeoutMs: 300, keepAliveMs: 150, subscriptionsPerConnection: 3 },
+      live: { connectionInitTimeoutMs: 500, keepAliveMs: 250, subscriptionsPerConnection: 3 },
       limits: { queryDepth: 5 },
     });
     acme = await createAccount(server.app, 'Acme');
@@ -35,7 +35,7 @@ describe('live connections', () => {
     const project = await createProject(server.url, acme.apiKey, 'Bystander');
     const live = track(await connectLiveOk(server.wsUrl, acme.apiKey));
     const sub = live.subscribe(`subscription ($id: ID) { events(projectId: $id) { id } }`, { id: project.id });
-    await waitFor(() => server.app.metrics.subscriptionsActive.get().then((m) => m.values[0].value >= 1));
+    await waitFor(async () => (await activeSubscriptions(server.app)) >= 1);
     let updates = 0;
     return async () => {
       updates += 1;
