@@ -22,9 +22,16 @@ export interface DeliveryUpdate {
   status: DeliveryStatus;
 }
 
+/** An API key that was revoked: live connections opened with it close. */
+export interface ApiKeyRevoked {
+  apiKeyId: string;
+  accountId: string;
+}
+
 export interface BusTopics {
   event: CommittedEvent;
   delivery: DeliveryUpdate;
+  apiKeyRevoked: ApiKeyRevoked;
 }
 
 export type Unsubscribe = () => void;
@@ -43,6 +50,7 @@ export class InProcessEventBus implements EventBus {
   private readonly listeners: { [K in keyof BusTopics]: Set<(message: BusTopics[K]) => void> } = {
     event: new Set(),
     delivery: new Set(),
+    apiKeyRevoked: new Set(),
   };
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}

@@ -18,9 +18,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export type ConfigOverrides = Partial<Omit<Config, 'webhook' | 'limits'>> & {
+export type ConfigOverrides = Partial<Omit<Config, 'webhook' | 'limits' | 'live'>> & {
   webhook?: Partial<Config['webhook']>;
   limits?: Partial<Config['limits']>;
+  live?: Partial<Config['live']>;
 };
 
 /** The test defaults: port 0, a fresh SQLite file in a temp folder, private URLs allowed, short retries. */
@@ -35,6 +36,7 @@ export function testConfig(dir: string, overrides: ConfigOverrides = {}): Config
     ...overrides,
     webhook: { ...base.webhook, allowPrivateUrls: true, retryDelaysMs: [50, 100, 150], timeoutMs: 2_000, ...overrides.webhook },
     limits: { ...base.limits, ...overrides.limits },
+    live: { ...base.live, ...overrides.live },
   };
 }
 
