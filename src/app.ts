@@ -24,6 +24,7 @@ import { httpErrorHandler } from './http/errors';
 import { graphiqlRouter } from './http/graphiql';
 import { healthRouter } from './http/health';
 import { metricsRouter } from './http/metrics';
+import { liveServerDrainPlugin, startLiveServer, subscriptionsOverWebSocketPlugin } from './http/websocket';
 import { createLogger, Logger } from './logger';
 import { Metrics } from './metrics';
 import { ProjectsService } from './projects/projects.service';
@@ -66,7 +67,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const bus = new InProcessEventBus((error) => logger.error({ err: error }, 'event listener failed'));
   const outbox = new Outbox(bus, clock);
   const services: Services = {
-    accounts: new AccountsService(db, clock),
+    accounts: new AccountsService(db, clock, bus),
     webhooks: new WebhooksService(db, clock, config.webhook, resolve, bus),
     projects: new ProjectsService(db, outbox, clock),
     builds: new BuildsService(db, outbox, clock),
@@ -89,17 +90,23 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const expressApp = express();
   expressApp.disable('x-powered-by');
   const httpServer: Server = createServer(expressApp);
+  const schema = await createSchema();
+  const live = startLiveServer({ httpServer, schema, services, bus, metrics, logger, limits: config.limits, live: config.live, closeGraceMs: config.shutdownGraceMs });
 
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: await createSchema(),
+    schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGINT/SIGTERM; Apollo's own handlers would stop only Apollo and then re-raise the signal (exit 143).
+    stopOnTerminationSignals: false,
     formatError: createErrorFormatter(logger),
     validationRules: queryLimitRules(config.limits),
     plugins: [
+      liveServerDrainPlugin(live),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       requireApiKeyPlugin,
+      subscriptionsOverWebSocketPlugin,
     ],
   });
   await apollo.start();

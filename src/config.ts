@@ -38,6 +38,21 @@ export interface LimitsConfig {
   queryCost: number;
 }
 
+/** Live subscriptions over WebSocket (graphql-ws). */
+export interface LiveConfig {
+  /** Operations (subscriptions, mostly) one connection may run at once; one more gets an error, the others go on. */
+  subscriptionsPerConnection: number;
+  /**
+   * Messages waiting for one slow subscriber. A subscriber this far behind has its connection
+   * closed (1013), so one slow reader costs bounded memory and never delays the others.
+   */
+  bufferSize: number;
+  /** How long a new socket may stay silent before `connection_init` (then 4408). */
+  connectionInitTimeoutMs: number;
+  /** Interval of WebSocket pings; a socket that has not answered the last one by the next is dropped. */
+  keepAliveMs: number;
+}
+
 export interface Config {
   port: number;
   /** SQLite file, or `:memory:`. */
@@ -45,6 +60,7 @@ export interface Config {
   logLevel: string;
   webhook: WebhookConfig;
   limits: LimitsConfig;
+  live: LiveConfig;
   /** How long shutdown waits for in-flight work before closing anyway. */
   shutdownGraceMs: number;
 }
@@ -113,6 +129,12 @@ export function loadConfig(env: Env = process.env): Config {
       queryDepth: 15,
       queryAliases: 30,
       queryCost: 20_000,
+    },
+    live: {
+      subscriptionsPerConnection: 100,
+      bufferSize: 1_000,
+      connectionInitTimeoutMs: 3_000,
+      keepAliveMs: 12_000,
     },
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0),
   };

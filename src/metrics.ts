@@ -40,6 +40,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly subscribersDropped = new Counter({
+    name: 'deskforge_subscribers_dropped_total',
+    help: 'WebSocket connections closed (1013) because a subscription fell a whole buffer behind.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'deskforge_' });
   }

@@ -2,6 +2,7 @@ import { EntityManager, IsNull } from 'typeorm';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { InvalidInput, NotFound } from '../errors';
+import { EventBus } from '../events/event-bus';
 import { newId } from '../ids';
 import { Account } from './account.entity';
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret';
@@ -22,9 +23,11 @@ function checkName(field: string, name: string, max = 200): string {
 }
 
 export class AccountsService {
+  /** `bus` hears of revoked keys (so live connections opened with them close); the CLI needs none. */
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly bus?: EventBus,
   ) {}
 
   /** Creates an account with its first API key; the key is returned here only. */
@@ -63,14 +66,15 @@ export class AccountsService {
     return this.db.writes.write(({ manager }) => this.insertKey(manager, accountId, keyName));
   }
 
-  /** Revokes a key of the account; it stops working for the very next request. */
+  /** Revokes a key of the account; it stops working for the very next request and its live connections close. */
   async revokeApiKey(accountId: string, id: string): Promise<ApiKey> {
-    return this.db.writes.write(async ({ manager }) => {
+    return this.db.writes.write(async ({ manager, afterCommit }) => {
       const apiKey = await manager.findOneBy(ApiKey, { id, accountId });
       if (!apiKey) throw new NotFound('API key');
       if (!apiKey.revokedAt) {
         apiKey.revokedAt = this.clock.now();
         await manager.update(ApiKey, { id }, { revokedAt: apiKey.revokedAt });
+        afterCommit(() => this.bus?.publish('apiKeyRevoked', { apiKeyId: id, accountId }));
       }
       return apiKey;
     });

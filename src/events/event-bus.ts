@@ -28,10 +28,17 @@ export interface WebhookChange {
   accountId: string;
 }
 
+/** An API key that was revoked: live connections opened with it close. */
+export interface ApiKeyRevoked {
+  apiKeyId: string;
+  accountId: string;
+}
+
 export interface BusTopics {
   event: CommittedEvent;
   delivery: DeliveryUpdate;
   webhook: WebhookChange;
+  apiKeyRevoked: ApiKeyRevoked;
 }
 
 export type Unsubscribe = () => void;
@@ -51,6 +58,7 @@ export class InProcessEventBus implements EventBus {
     event: new Set(),
     delivery: new Set(),
     webhook: new Set(),
+    apiKeyRevoked: new Set(),
   };
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}

@@ -8,18 +8,25 @@ import { EventBody } from './event-payload';
 import { Event } from './event.entity';
 import { EventConnection, EventDataType, EventObjectType } from './event.type';
 
+/** The filters shared by the `events` query and the `events` subscription. */
 @ArgsType()
-class EventsArgs extends PageArgs {
-  @Field(() => [EventType], { nullable: true })
+export class EventFilterArgs {
+  @Field(() => [EventType], { nullable: true, description: 'Only these types; all when null or empty.' })
   types?: EventType[] | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Only events about this project.' })
   projectId?: string | null;
 }
 
-/** The stored body parsed once per event object, shared by `data` and `payload`. */
-const parsed = new WeakMap<Event, EventBody>();
-function bodyOf(event: Event): EventBody {
+/**
+ * What the `Event` type resolves from: a stored `Event`, or a just-committed event on its way to live
+ * subscribers (which needs no database read).
+ */
+export type EventSource = Pick<Event, 'id' | 'type' | 'createdAt' | 'payload'>;
+
+/** The stored body parsed once per event object, shared by `data`, `payload` and every subscriber. */
+const parsed = new WeakMap<EventSource, EventBody>();
+function bodyOf(event: EventSource): EventBody {
   let body = parsed.get(event);
   if (!body) {
     body = JSON.parse(event.payload) as EventBody;
@@ -31,8 +38,8 @@ function bodyOf(event: Event): EventBody {
 @Resolver(() => EventObjectType)
 export class EventsResolver {
   @Query(() => EventConnection)
-  events(@Args() args: EventsArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Event>> {
-    return ctx.services.events.list(accountOf(ctx), args);
+  events(@Args() page: PageArgs, @Args() filter: EventFilterArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Event>> {
+    return ctx.services.events.list(accountOf(ctx), { ...page, ...filter });
   }
 
   @Query(() => EventObjectType, { nullable: true })
@@ -41,7 +48,7 @@ export class EventsResolver {
   }
 
   @FieldResolver(() => EventDataType)
-  data(@Root() event: Event): EventBody['data'] {
+  data(@Root() event: EventSource): EventBody['data'] {
     return bodyOf(event).data;
   }
 
@@ -51,7 +58,7 @@ export class EventsResolver {
   }
 
   @FieldResolver(() => JSONObjectResolver, { description: 'The exact webhook body, parsed.' })
-  payload(@Root() event: Event): EventBody {
+  payload(@Root() event: EventSource): EventBody {
     return bodyOf(event);
   }
 }

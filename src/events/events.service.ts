@@ -8,6 +8,12 @@ export interface EventFilter {
   projectId?: string | null;
 }
 
+/** The `EventFilter` rule for one event: what `list` asks of the database, for events not read from it. */
+export function matchesEventFilter(filter: EventFilter, event: Pick<Event, 'type' | 'projectId'>): boolean {
+  if (filter.types && filter.types.length > 0 && !filter.types.includes(event.type)) return false;
+  return !filter.projectId || event.projectId === filter.projectId;
+}
+
 /** Reads of the event log; events are written only through the `Outbox`. */
 export class EventsService {
   constructor(private readonly db: Database) {}

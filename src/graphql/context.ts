@@ -4,6 +4,7 @@ import { DeliveriesService } from '../delivery/deliveries.service';
 import { Unauthenticated } from '../errors';
 import { EventsService } from '../events/events.service';
 import { ProjectsService } from '../projects/projects.service';
+import { LiveFeed } from './live-iterator';
 import { WebhooksService } from '../webhooks/webhooks.service';
 
 /** The services the resolvers call; built once per app in `app.ts`. */
@@ -20,10 +21,18 @@ export interface GraphQLContext {
   /** Null only for introspection-only requests, which need no key. */
   viewer: Viewer | null;
   services: Services;
+  /** The connection's live feed; present only on WebSocket operations, where subscriptions run. */
+  live?: LiveFeed;
 }
 
 /** The caller's account id; throws when the request carried no valid key. */
 export function accountOf(context: GraphQLContext): string {
   if (!context.viewer) throw new Unauthenticated();
   return context.viewer.accountId;
+}
+
+/** The connection's live feed. Only WebSocket operations have one; HTTP refuses subscriptions before they run. */
+export function liveOf(context: GraphQLContext): LiveFeed {
+  if (!context.live) throw new Error('subscriptions run only over WebSocket');
+  return context.live;
 }

@@ -15,7 +15,7 @@ const CLIENT_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
-/** `Variable "$input" got invalid value … at "input.platform"` → `platform`. */
+/** `Variable "$input" got invalid value … at "input.platform"` → `platform`; `at "input.events[1]"` → `events`. */
 function fieldOfCoercionError(message: string): string | undefined {
   const at = /at "([^"]+)"/.exec(message)?.[1] ?? /^Variable "\$([^"]+)"/.exec(message)?.[1];
   return at

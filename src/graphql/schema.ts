@@ -1,10 +1,12 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchema, BuildSchemaOptions } from 'type-graphql';
+import { buildSchema, BuildSchemaOptions, PubSub } from 'type-graphql';
 import { AccountsResolver } from '../accounts/accounts.resolver';
 import { BuildsResolver } from '../builds/builds.resolver';
 import { DeliveriesResolver } from '../delivery/deliveries.resolver';
+import { DeliveriesSubscriptionResolver } from '../delivery/deliveries.subscription';
 import { EventsResolver } from '../events/events.resolver';
+import { EventsSubscriptionResolver } from '../events/events.subscription';
 import { ProjectsResolver } from '../projects/projects.resolver';
 import { WebhooksResolver } from '../webhooks/webhooks.resolver';
 import './enums';
@@ -16,7 +18,23 @@ export const resolvers: BuildSchemaOptions['resolvers'] = [
   BuildsResolver,
   EventsResolver,
   DeliveriesResolver,
+  EventsSubscriptionResolver,
+  DeliveriesSubscriptionResolver,
 ];
+
+/**
+ * type-graphql insists on a pubSub once the schema has subscriptions, even when each of them brings
+ * its own `subscribe` (ours all do: they listen on the event bus through the connection's bounded
+ * `LiveFeed`). This one is never called.
+ */
+const noPubSub: PubSub = {
+  publish() {
+    throw new Error('publish on the EventBus; subscriptions read it through LiveFeed');
+  },
+  subscribe() {
+    throw new Error('every subscription brings its own `subscribe`');
+  },
+};
 
 /** The executable schema. Resolvers are stateless: everything they need comes from the context. */
 export function createSchema(): Promise<GraphQLSchema> {
@@ -24,6 +42,7 @@ export function createSchema(): Promise<GraphQLSchema> {
     resolvers,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: false,
+    pubSub: noPubSub,
   });
 }
 

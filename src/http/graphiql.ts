@@ -14,6 +14,7 @@ const assetFiles: Record<string, string> = {
   'react-dom.production.min.js': packageFile('react-dom', 'umd/react-dom.production.min.js'),
   'graphiql.min.js': packageFile('graphiql', 'graphiql.min.js'),
   'graphiql.min.css': packageFile('graphiql', 'graphiql.min.css'),
+  'graphql-ws.min.js': packageFile('graphql-ws', 'umd/graphql-ws.min.js'),
 };
 
 /**
@@ -35,25 +36,112 @@ function page(): string {
   <script src="${ASSETS}/react.production.min.js"></script>
   <script src="${ASSETS}/react-dom.production.min.js"></script>
   <script src="${ASSETS}/graphiql.min.js"></script>
+  <script src="${ASSETS}/graphql-ws.min.js"></script>
   <script src="${ASSETS}/graphiql-init.js"></script>
 </body>
 </html>`;
 }
 
+/*
+ * GraphiQL's own fetcher would subscribe through a graphql-ws client that retries a refused key (4403)
+ * five times, leaving a person with a wrong key staring at a spinner for half a minute. This one sends
+ * subscriptions through a client that never retries, so the close reason shows at once; queries and
+ * mutations go over HTTP as usual.
+ */
 const initScript = `(function () {
   var http = location.origin + location.pathname;
   var ws = http.replace(/^http/, 'ws');
-  var fetcher = GraphiQL.createFetcher({ url: http, subscriptionUrl: ws });
+  var httpFetcher = GraphiQL.createFetcher({ url: http });
+
+  function isSubscription(params, documentAST) {
+    return Boolean(documentAST) && documentAST.definitions.some(function (definition) {
+      return definition.kind === 'OperationDefinition' && definition.operation === 'subscription' &&
+        (!params.operationName || (definition.name && definition.name.value === params.operationName));
+    });
+  }
+
+  /** A close event as GraphiQL shows errors: a message (an Error would bring its stack along). */
+  function described(error) {
+    if (error && typeof error.code === 'number' && 'reason' in error) {
+      return { message: 'WebSocket closed: ' + error.code + ' ' + (error.reason || '') };
+    }
+    return error;
+  }
+
+  /** One connection per run, authenticated with the header editor's headers, closed when the run stops. */
+  function subscribe(params, headers) {
+    var client = graphqlWs.createClient({ url: ws, connectionParams: headers || {}, retryAttempts: 0 });
+    var results = client.iterate(params);
+    var finish = function () {
+      client.dispose();
+    };
+    var iterator = {
+      next: function () {
+        return results.next().then(
+          function (step) {
+            if (step.done) finish();
+            return step;
+          },
+          function (error) {
+            finish();
+            throw described(error);
+          });
+      },
+      return: function () {
+        finish();
+        return results.return ? results.return() : Promise.resolve({ done: true, value: undefined });
+      },
+    };
+    iterator[Symbol.asyncIterator] = function () { return iterator; };
+    return iterator;
+  }
+
+  function fetcher(params, options) {
+    options = options || {};
+    return isSubscription(params, options.documentAST) ? subscribe(params, options.headers) : httpFetcher(params, options);
+  }
+
   var defaultQuery = [
-    '# Paste your API key in the Headers tab below:',
-    '#   { "Authorization": "Bearer dfk_..." }',
+    '# DeskForge Webhooks',
+    '#',
+    '# 1. Paste your API key in the Headers tab below,',
+    '#    after "Bearer ".',
+    '# 2. Press run and pick "Live": your events show up',
+    '#    here as they commit. Make one with "CreateProject"',
+    '#    in a second tab, or from any program.',
     '',
-    'query Viewer {',
-    '  viewer { id name }',
-    '  webhooks(first: 10) { totalCount nodes { id url events active } }',
+    'subscription Live {',
+    '  events {',
+    '    id',
+    '    type',
+    '    createdAt',
+    '    data {',
+    '      project { id name }',
+    '      build {',
+    '        id version platform arch',
+    '        status duration error',
+    '      }',
+    '    }',
+    '  }',
     '}',
     '',
-    '# subscription Live { events { id type createdAt payload } }',
+    'subscription Deliveries {',
+    '  deliveryUpdated {',
+    '    id status attemptCount nextAttemptAt',
+    '    webhook { url }',
+    '    attempts { number responseStatus durationMs error }',
+    '  }',
+    '}',
+    '',
+    'query Recent {',
+    '  viewer { id name }',
+    '  events(first: 10) { nodes { id type createdAt } }',
+    '  webhooks(first: 10) { nodes { id url events active } }',
+    '}',
+    '',
+    'mutation CreateProject {',
+    '  createProject(input: { name: "My Desktop App" }) { id name }',
+    '}',
     '',
   ].join('\\n');
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));

@@ -18,9 +18,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export type ConfigOverrides = Partial<Omit<Config, 'webhook' | 'limits'>> & {
+export type ConfigOverrides = Partial<Omit<Config, 'webhook' | 'limits' | 'live'>> & {
   webhook?: Partial<Config['webhook']>;
   limits?: Partial<Config['limits']>;
+  live?: Partial<Config['live']>;
 };
 
 /**
@@ -39,6 +40,7 @@ export function testConfig(dir: string, overrides: ConfigOverrides = {}): Config
     ...overrides,
     webhook: { ...base.webhook, allowPrivateUrls: true, retryDelaysMs: [50, 100, 150], timeoutMs: 2_000, dispatch: false, ...overrides.webhook },
     limits: { ...base.limits, ...overrides.limits },
+    live: { ...base.live, ...overrides.live },
   };
 }
 

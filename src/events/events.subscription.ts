@@ -1,0 +1,21 @@
+import { Args, Resolver, Root, Subscription } from 'type-graphql';
+import { accountOf, GraphQLContext, liveOf } from '../graphql/context';
+import { CommittedEvent } from './event-bus';
+import { EventObjectType } from './event.type';
+import { EventFilterArgs } from './events.resolver';
+import { matchesEventFilter } from './events.service';
+
+@Resolver(() => EventObjectType)
+export class EventsSubscriptionResolver {
+  @Subscription(() => EventObjectType, {
+    description:
+      "The viewer's account's events as they commit: after the commit, in commit order, each once. `payload` is the webhook body.",
+    subscribe: ({ args, context }: { args: EventFilterArgs; context: GraphQLContext }) => {
+      const accountId = accountOf(context);
+      return liveOf(context).listen('event', (event) => event.accountId === accountId && matchesEventFilter(args, event));
+    },
+  })
+  events(@Root() event: CommittedEvent, @Args() _filter: EventFilterArgs): CommittedEvent {
+    return event;
+  }
+}
