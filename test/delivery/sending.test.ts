@@ -126,6 +126,30 @@ describe('sending webhooks to a real receiver', () => {
     expect((await webhookHealth(server, account.apiKey, webhookId)).consecutiveFailures).toBe(0);
   });
 
+  it('publishes every stored outcome on the bus (for deliveryUpdated), only after its commit', async () => {
+    receiver.reply((request) => (request.index === 1 ? { status: 500 } : {}));
+    const seen: Array<Promise<{ published: string; stored: string; attempts: number }>> = [];
+    const unsubscribe = server.app.bus.subscribe('delivery', (update) => {
+      if (update.accountId !== account.accountId) return;
+      seen.push(
+        server.app.db.reader
+          .query('SELECT status, attemptCount FROM deliveries WHERE id = ?', [update.id])
+          .then(([row]: Array<{ status: string; attemptCount: number }>) => ({ published: update.status, stored: row.status, attempts: row.attemptCount })),
+      );
+    });
+    try {
+      const { webhookId } = await deliverOne();
+      await waitForEnded(server, account.apiKey, 1, webhookId);
+      await waitFor(() => seen.length === 2);
+      expect(await Promise.all(seen)).toEqual([
+        { published: 'pending', stored: 'pending', attempts: 1 },
+        { published: 'succeeded', stored: 'succeeded', attempts: 2 },
+      ]);
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it('ends FAILED after 1 + retries attempts when the endpoint always fails, and counts one failure', async () => {
     receiver.reply(() => ({ status: 500 }));
     const { webhookId } = await deliverOne();
