@@ -189,6 +189,9 @@ export class DeliveryRecorder {
     for (const outcome of outcomes) {
       this.metrics.deliveries.inc({ outcome: OUTCOME_LABEL[outcome.status] });
       this.bus.publish('delivery', { ...outcome.delivery, status: outcome.status });
+      if (outcome.status === DeliveryStatus.FAILED) {
+        this.logger.info({ deliveryId: outcome.delivery.id, webhookId: outcome.delivery.webhookId, attempts: outcome.number, error: outcome.error, status: outcome.responseStatus }, 'delivery failed');
+      }
     }
     for (const { id, accountId, reason } of disabled) {
       this.logger.warn({ webhookId: id, accountId, reason }, 'webhook disabled');
