@@ -1,0 +1,190 @@
+import { driveBuilds, Receiver, startReceiver, waitForArrivals } from '../lib/delivery-load';
+import { Worker } from '../lib/children';
+import { errorMessage } from '../lib/error-message';
+import { FigureSpec, ratioAtLeast, ratioAtMost } from '../lib/figures';
+import { createProject, createWebhooks, Service } from '../lib/service';
+import { arrivalsBetween, countedWindowMs, LatencyHistogram } from '../lib/stats';
+import type { MutationReport } from '../processes/mutation-client';
+import type { SenderReport, SenderRun } from '../processes/bare-sender';
+import { Scenario, ScenarioContext } from './scenario';
+
+/**
+ * Figures 1 and 2 of the benchmark: delivery throughput (deliveries received per second with the
+ * service driven as fast as it sustains) and delivery latency (event `createdAt` → receipt at 70% of
+ * that rate), each right after the bare sender's run at the same concurrency to the same receiver.
+ */
+const WEBHOOKS = 20;
+/** `WEBHOOK_CONCURRENCY`'s default: the service's attempts in flight. */
+const CONCURRENCY = 50;
+const LATENCY_LOAD = 0.7;
+/** Builds the mutation client drives at once. */
+const PIPELINES = 4;
+/** Deliveries made but not yet received before the mutation client waits (~1 s of work). */
+const MAX_BACKLOG = 2_000;
+const BARE_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+const SETTINGS = {
+  full: { warmupMs: 2_000, windowMs: 15_000, latencyWarmupMs: 1_000, latencyWindowMs: 10_000 },
+  quick: { warmupMs: 1_000, windowMs: 4_000, latencyWarmupMs: 500, latencyWindowMs: 3_000 },
+};
+
+const FIGURES: FigureSpec[] = [
+  {
+    id: 'delivery.throughput',
+    label: 'delivery throughput',
+    unit: 'per-second',
+    baseline: 'bare sender, same receiver, concurrency 50',
+    target: ratioAtLeast(0.5),
+  },
+  { id: 'delivery.latency.p50', label: 'delivery latency p50 at 70% load', unit: 'ms', baseline: 'bare sender one-way, same rate' },
+  {
+    id: 'delivery.latency.p99',
+    label: 'delivery latency p99 at 70% load',
+    unit: 'ms',
+    baseline: 'bare sender one-way, same rate',
+    target: ratioAtMost(3),
+  },
+];
+
+interface Phase {
+  receiver: Receiver;
+  sender: Worker;
+  mutations: Worker;
+  service: Service;
+  projectId: string;
+  settings: (typeof SETTINGS)['full'];
+}
+
+function senderRun(phase: Phase, durationMs: number, eventsPerSecond?: number): SenderRun {
+  return { targets: phase.receiver.targets, secret: BARE_SECRET, concurrency: CONCURRENCY, durationMs, eventsPerSecond };
+}
+
+/** Deliveries received per second in the window after the warm-up. */
+async function throughputOf(receiver: Receiver, startedAt: number, settings: Phase['settings']): Promise<number> {
+  const from = startedAt + settings.warmupMs;
+  const to = from + settings.windowMs;
+  const snapshot = await receiver.snapshot();
+  return (arrivalsBetween([snapshot.arrivals], from, to) * 1000) / countedWindowMs(from, to);
+}
+
+async function bareThroughput(phase: Phase): Promise<{ rate: number; report: SenderReport }> {
+  const { settings } = phase;
+  const startedAt = Date.now();
+  const report = await phase.sender.request<SenderReport>('run', senderRun(phase, settings.warmupMs + settings.windowMs), 60_000);
+  if (report.ok === 0) throw new Error(`bare sender delivered nothing: ${report.errors.join('; ')}`);
+  return { rate: await throughputOf(phase.receiver, startedAt, settings), report };
+}
+
+async function serviceThroughput(phase: Phase): Promise<{ rate: number; report: MutationReport; missing: number }> {
+  const { settings, receiver } = phase;
+  const base = await receiver.count();
+  const startedAt = Date.now();
+  const report = await driveBuilds(phase.mutations, receiver, {
+    url: phase.service.url,
+    apiKey: phase.service.apiKey,
+    projectId: phase.projectId,
+    durationMs: settings.warmupMs + settings.windowMs,
+    pipelines: PIPELINES,
+    fanout: WEBHOOKS,
+    maxBacklog: MAX_BACKLOG,
+  });
+  const rate = await throughputOf(receiver, startedAt, settings);
+  const expected = report.events * WEBHOOKS;
+  const arrived = await waitForArrivals(receiver, base, expected);
+  return { rate, report, missing: Math.max(0, expected - arrived) };
+}
+
+interface LatencyResult {
+  p50?: number;
+  p99?: number;
+  samples: number;
+  expectedSamples: number;
+}
+
+/** Runs `load` at the latency rate and reads createdAt → receipt for events created in the window. */
+async function latencyOf(phase: Phase, eventsPerSecond: number, load: (durationMs: number) => Promise<number>): Promise<LatencyResult> {
+  const { settings, receiver } = phase;
+  const from = Date.now() + settings.latencyWarmupMs;
+  const to = from + settings.latencyWindowMs;
+  await receiver.worker.request('latencyWindow', { from, to });
+  const base = await receiver.count();
+  const events = await load(settings.latencyWarmupMs + settings.latencyWindowMs);
+  await waitForArrivals(receiver, base, events * WEBHOOKS);
+  const histogram = LatencyHistogram.from((await receiver.snapshot()).latency);
+  return {
+    p50: histogram.percentile(50),
+    p99: histogram.percentile(99),
+    samples: histogram.count,
+    expectedSamples: Math.round(((eventsPerSecond * settings.latencyWindowMs) / 1000) * WEBHOOKS),
+  };
+}
+
+async function run({ quick, scope, figures, log }: ScenarioContext): Promise<void> {
+  const settings = quick ? SETTINGS.quick : SETTINGS.full;
+  const receiver = await startReceiver(scope, WEBHOOKS);
+  const sender = await scope.worker('bare-sender');
+  const mutations = await scope.worker('mutation-client');
+  const service = await scope.service();
+  await createWebhooks(service, receiver.targets);
+  const projectId = await createProject(service);
+  const phase: Phase = { receiver, sender, mutations, service, projectId, settings };
+
+  const bare = await bareThroughput(phase);
+  figures.baseline('delivery.throughput', bare.rate, { events: bare.report.events, failed: bare.report.failed });
+  log(`bare sender: ${bare.rate.toFixed(0)} deliveries/s`);
+
+  let serviceRate: number | undefined;
+  try {
+    const measured = await serviceThroughput(phase);
+    serviceRate = measured.rate;
+    figures.value('delivery.throughput', measured.rate, {
+      events: measured.report.events,
+      failedMutations: measured.report.failed,
+      missingDeliveries: measured.missing,
+      mutationErrors: measured.report.errors,
+    });
+    log(`service: ${measured.rate.toFixed(0)} deliveries/s`);
+  } catch (error) {
+    figures.fail('delivery.throughput', errorMessage(error));
+    log(`service throughput failed: ${errorMessage(error)}`);
+  }
+
+  // At 70% of the service's rate; when it has none, of the bare sender's, so the baseline still runs.
+  const deliveriesPerSecond = LATENCY_LOAD * (serviceRate ?? bare.rate);
+  const eventsPerSecond = deliveriesPerSecond / WEBHOOKS;
+  const bareLatency = await latencyOf(phase, eventsPerSecond, async (durationMs) => {
+    const report = await sender.request<SenderReport>('run', senderRun(phase, durationMs, eventsPerSecond), durationMs + 60_000);
+    return report.events;
+  });
+  const rateNote = { deliveriesPerSecond: Math.round(deliveriesPerSecond), of: serviceRate ? 'service' : 'bare sender' };
+  figures.baseline('delivery.latency.p50', bareLatency.p50, { ...rateNote, samples: bareLatency.samples, expectedSamples: bareLatency.expectedSamples });
+  figures.baseline('delivery.latency.p99', bareLatency.p99, { ...rateNote, samples: bareLatency.samples, expectedSamples: bareLatency.expectedSamples });
+  log(`bare sender at ${rateNote.deliveriesPerSecond}/s: p50 ${bareLatency.p50} ms, p99 ${bareLatency.p99} ms`);
+
+  if (serviceRate === undefined) {
+    figures.fail('delivery.latency.p50', 'needs the delivery throughput, which failed');
+    figures.fail('delivery.latency.p99', 'needs the delivery throughput, which failed');
+    return;
+  }
+  const serviceLatency = await latencyOf(phase, eventsPerSecond, async (durationMs) => {
+    const report = await mutations.request<MutationReport>(
+      'run',
+      { url: service.url, apiKey: service.apiKey, projectId, durationMs, eventsPerSecond },
+      durationMs + 60_000,
+    );
+    return report.events;
+  });
+  if (serviceLatency.samples === 0) throw new Error('no delivery of the latency window reached the receiver');
+  const notes = { ...rateNote, samples: serviceLatency.samples, expectedSamples: serviceLatency.expectedSamples };
+  figures.value('delivery.latency.p50', serviceLatency.p50, notes);
+  figures.value('delivery.latency.p99', serviceLatency.p99, notes);
+  log(`service at ${rateNote.deliveriesPerSecond}/s: p50 ${serviceLatency.p50} ms, p99 ${serviceLatency.p99} ms`);
+}
+
+export const deliveryScenario: Scenario = {
+  id: 'delivery',
+  description: 'delivery throughput and latency against the bare sender',
+  budgetMs: (quick) => (quick ? 90_000 : 180_000),
+  figures: () => FIGURES,
+  run,
+};
