@@ -25,6 +25,7 @@ export async function startReceiver(scope: Scope, webhooks: number): Promise<Rec
 
 /** How long the service may take to get its first delivery to the receiver before the figure fails. */
 export const FIRST_DELIVERY_TIMEOUT_MS = 10_000;
+const NO_DELIVERY = `no delivery reached the receiver within ${FIRST_DELIVERY_TIMEOUT_MS / 1000} s of the first mutation (no delivery engine?)`;
 
 /**
  * Runs the mutation client in its as-fast-as-sustained mode while feeding it the receiver's count
@@ -47,7 +48,7 @@ export async function driveBuilds(
       const delivered = (await receiver.count()) - startCount;
       await mutations.request('progress', { delivered });
       if (delivered === 0 && Date.now() - startedAt > FIRST_DELIVERY_TIMEOUT_MS) {
-        throw new Error(`no delivery reached the receiver within ${FIRST_DELIVERY_TIMEOUT_MS / 1000} s of the first mutation (no delivery engine?)`);
+        throw new Error(NO_DELIVERY);
       }
       if (onProgress(delivered)) break;
       await delay(100);
@@ -55,7 +56,15 @@ export async function driveBuilds(
   } finally {
     if (!finished) await mutations.request('stop').catch(() => undefined);
   }
-  return result;
+  const report = await result;
+  if (report.events > 0) {
+    await pollUntil(
+      async () => ((await receiver.count()) > startCount ? true : undefined),
+      Math.max(0, startedAt + FIRST_DELIVERY_TIMEOUT_MS - Date.now()),
+      NO_DELIVERY,
+    );
+  }
+  return report;
 }
 
 /**

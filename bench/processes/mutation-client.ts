@@ -33,10 +33,13 @@ export interface MutationReport {
   failed: number;
   /** Fixed rate: ticks skipped because too many mutations were already in flight. */
   skipped: number;
+  /** As fast as sustained: share of pipeline time spent waiting on the backlog bound (near 0: the mutations were the limit). */
+  throttled: number;
   errors: string[];
 }
 
-const MAX_IN_FLIGHT = 64;
+/** Fixed rate: beyond this many mutations awaiting an answer, ticks are skipped (and counted). */
+const MAX_IN_FLIGHT = 256;
 const QUEUE_INPUT = { version: '1.0.0', platform: 'MAC', arch: 'ARM64' };
 const COMPLETE_INPUT = { status: 'SUCCESS', artifactUrl: 'https://cdn.example.com/app.dmg' };
 
@@ -44,7 +47,7 @@ let delivered = 0;
 let stopped = false;
 
 class Builds {
-  readonly report: MutationReport = { events: 0, failed: 0, skipped: 0, errors: [] };
+  readonly report: MutationReport = { events: 0, failed: 0, skipped: 0, throttled: 0, errors: [] };
 
   constructor(private readonly run: MutationRun) {}
 
@@ -114,8 +117,11 @@ async function asFastAsSustained(builds: Builds, run: MutationRun): Promise<void
   const maxBacklog = run.maxBacklog ?? Infinity;
   const maxEvents = run.maxEvents ?? Infinity;
   const going = () => !stopped && Date.now() < endAt && builds.report.events < maxEvents;
+  let waitedMs = 0;
   const step = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+    const waitStart = Date.now();
     while (going() && builds.report.events * fanout - delivered > maxBacklog) await delay(5);
+    waitedMs += Date.now() - waitStart;
     return going() ? work() : undefined;
   };
   const pipeline = async () => {
@@ -126,7 +132,10 @@ async function asFastAsSustained(builds: Builds, run: MutationRun): Promise<void
       await step(() => builds.complete(id));
     }
   };
-  await Promise.all(Array.from({ length: run.pipelines ?? 4 }, pipeline));
+  const pipelines = run.pipelines ?? 4;
+  const startedAt = Date.now();
+  await Promise.all(Array.from({ length: pipelines }, pipeline));
+  builds.report.throttled = waitedMs / (pipelines * Math.max(1, Date.now() - startedAt));
 }
 
 serveParent({

@@ -18,7 +18,7 @@ const WEBHOOKS = 20;
 const CONCURRENCY = 50;
 const LATENCY_LOAD = 0.7;
 /** Builds the mutation client drives at once. */
-const PIPELINES = 4;
+const PIPELINES = 8;
 /** Deliveries made but not yet received before the mutation client waits (~1 s of work). */
 const MAX_BACKLOG = 2_000;
 const BARE_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
@@ -140,6 +140,7 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
     figures.value('delivery.throughput', measured.rate, {
       events: measured.report.events,
       failedMutations: measured.report.failed,
+      throttled: Number(measured.report.throttled.toFixed(2)),
       missingDeliveries: measured.missing,
       mutationErrors: measured.report.errors,
     });

@@ -114,6 +114,13 @@ class SubscriberGroup {
   }
 }
 
+/** Events made during the window, and for mutations, those that could not be made at the rate. */
+interface LoadReport {
+  events: number;
+  skippedMutations?: number;
+  failedMutations?: number;
+}
+
 interface FanoutResult {
   rate: number;
   delivered: number;
@@ -126,10 +133,10 @@ interface FanoutResult {
  * Counts from a reset group while `load` makes events for `windowMs`, then lets the backlog drain
  * (until everything arrived, nothing moved for 2 s, or `drainMs`).
  */
-async function measureFanout(group: SubscriberGroup, windowMs: number, drainMs: number, load: () => Promise<number>): Promise<FanoutResult> {
+async function measureFanout(group: SubscriberGroup, windowMs: number, drainMs: number, load: () => Promise<LoadReport>): Promise<FanoutResult> {
   await group.reset();
   const from = Date.now();
-  const events = await load();
+  const { events, ...loadNotes } = await load();
   const to = from + windowMs;
   const expected = events * group.size;
   let last = -1;
@@ -155,6 +162,7 @@ async function measureFanout(group: SubscriberGroup, windowMs: number, drainMs: 
     p99: histogram.percentile(99),
     notes: {
       events,
+      ...loadNotes,
       expected,
       received,
       fewestPerSubscriber: Math.min(...snapshots.map((s) => s.minPerSubscriber)),
@@ -205,8 +213,7 @@ async function runSize(context: ScenarioContext, size: number, env: { service: S
   await env.broadcaster.request('once', { template: env.template });
   await group.waitForEach(1, 15_000, 'the warm-up broadcast');
   const bare = await measureFanout(group, windowMs, drainMs, async () => {
-    const { events } = await env.broadcaster.request<{ events: number }>('broadcast', { template: env.template, eventsPerSecond: EVENTS_PER_SECOND, durationMs: windowMs }, windowMs + 30_000);
-    return events;
+    return env.broadcaster.request<{ events: number }>('broadcast', { template: env.template, eventsPerSecond: EVENTS_PER_SECOND, durationMs: windowMs }, windowMs + 30_000);
   });
   await group.disconnect();
   record(context, prefix, 'baseline', bare);
@@ -225,7 +232,7 @@ async function runSize(context: ScenarioContext, size: number, env: { service: S
       { url: env.service.url, apiKey: env.service.apiKey, projectId: env.projectId, durationMs: windowMs, eventsPerSecond: EVENTS_PER_SECOND },
       windowMs + 60_000,
     );
-    return report.events;
+    return { events: report.events, skippedMutations: report.skipped, failedMutations: report.failed };
   });
   const rss = sampler.stop();
   await group.disconnect();
