@@ -1,8 +1,16 @@
 import { Worker } from './children';
 import { delay, pollUntil } from './pacer';
-import type { MutationReport, MutationRun } from '../processes/mutation-client';
+import type { MutationReport } from '../processes/mutation-client';
 import type { ReceiverSnapshot } from '../processes/receiver';
 import { Scope } from './scope';
+import { createProject, createWebhooks, Service } from './service';
+
+/** Webhooks on all events, all pointing at the receiver: each event makes this many deliveries. */
+export const WEBHOOKS = 20;
+/** Builds the mutation client drives at once when going as fast as sustained (more only queue). */
+const PIPELINES = 24;
+/** Deliveries made but not yet received before the mutation client waits (about a second of work). */
+const MAX_BACKLOG = 2_000;
 
 /** The receiver process, listening, with `count` webhook URLs on it. */
 export interface Receiver {
@@ -12,15 +20,32 @@ export interface Receiver {
   snapshot(): Promise<ReceiverSnapshot>;
 }
 
-export async function startReceiver(scope: Scope, webhooks: number): Promise<Receiver> {
+async function startReceiver(scope: Scope): Promise<Receiver> {
   const worker = await scope.worker('receiver');
   const { port } = await worker.request<{ port: number }>('listen');
   return {
     worker,
-    targets: Array.from({ length: webhooks }, (_, i) => `http://127.0.0.1:${port}/hooks/${i}`),
+    targets: Array.from({ length: WEBHOOKS }, (_, i) => `http://127.0.0.1:${port}/hooks/${i}`),
     count: () => worker.request<number>('count'),
     snapshot: () => worker.request<ReceiverSnapshot>('snapshot'),
   };
+}
+
+/** A service with 20 webhooks on all events pointing at a receiver, a project, and a mutation client. */
+export interface DeliveryRig {
+  receiver: Receiver;
+  mutations: Worker;
+  service: Service;
+  projectId: string;
+}
+
+export async function startDeliveryRig(scope: Scope): Promise<DeliveryRig> {
+  const receiver = await startReceiver(scope);
+  const mutations = await scope.worker('mutation-client');
+  const service = await scope.service();
+  await createWebhooks(service, receiver.targets);
+  const projectId = await createProject(service);
+  return { receiver, mutations, service, projectId };
 }
 
 /** How long the service may take to get its first delivery to the receiver before the figure fails. */
@@ -33,11 +58,11 @@ const NO_DELIVERY = `no delivery reached the receiver within ${FIRST_DELIVERY_TI
  * deliveries received since the start; returning true from it stops the run.
  */
 export async function driveBuilds(
-  mutations: Worker,
-  receiver: Receiver,
-  run: MutationRun,
+  { receiver, mutations, service, projectId }: DeliveryRig,
+  limits: { durationMs: number; maxEvents?: number },
   onProgress: (delivered: number) => boolean | void = () => undefined,
 ): Promise<MutationReport> {
+  const run = { url: service.url, apiKey: service.apiKey, projectId, pipelines: PIPELINES, fanout: WEBHOOKS, maxBacklog: MAX_BACKLOG, ...limits };
   const startCount = await receiver.count();
   const startedAt = Date.now();
   let finished = false;

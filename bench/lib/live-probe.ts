@@ -23,7 +23,7 @@ export async function captureEventMessage(service: Service, projectId: string, t
         if (message.type === 'next') captured ??= JSON.stringify(message);
       },
       closed: (event) => (failure ??= `socket closed (${(event as { code?: number }).code})`),
-      error: (error) => (failure ??= error instanceof Error ? error.message : 'socket error'),
+      error: (error) => (failure ??= (error as { message?: string }).message ?? 'socket error'),
     },
   });
   const unsubscribe = client.subscribe(

@@ -76,8 +76,9 @@ export function renderTable(summaries: FigureSummary[], reps: number): string {
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
   const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
-  const errors = summaries.filter((s) => s.error);
-  if (errors.length) out.push('', 'errors:', ...errors.map((s) => `  ${s.label}: ${s.error}`));
+  const errors = new Map<string, string[]>();
+  for (const s of summaries) if (s.error) errors.set(s.error, [...(errors.get(s.error) ?? []), s.label]);
+  if (errors.size) out.push('', 'errors:', ...[...errors].map(([error, labels]) => `  ${labels.join('; ')}:\n    ${error}`));
   const baselines = [...new Set(summaries.map((s) => s.baselineIs).filter(Boolean))];
   if (baselines.length) out.push('', 'baselines (measured in the same run, right before each figure):', ...baselines.map((b) => `  - ${b}`));
   const targeted = summaries.filter((s) => s.target);

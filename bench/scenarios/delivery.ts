@@ -1,26 +1,21 @@
-import { driveBuilds, Receiver, startReceiver, waitForArrivals } from '../lib/delivery-load';
+import { DeliveryRig, driveBuilds, Receiver, startDeliveryRig, waitForArrivals, WEBHOOKS } from '../lib/delivery-load';
 import { Worker } from '../lib/children';
 import { errorMessage } from '../lib/error-message';
 import { FigureSpec, ratioAtLeast, ratioAtMost } from '../lib/figures';
-import { createProject, createWebhooks, Service } from '../lib/service';
+import { formatValue } from '../lib/report';
 import { arrivalsBetween, countedWindowMs, LatencyHistogram } from '../lib/stats';
 import type { MutationReport } from '../processes/mutation-client';
 import type { SenderReport, SenderRun } from '../processes/bare-sender';
-import { Scenario, ScenarioContext } from './scenario';
+import { LoadReport, Scenario, ScenarioContext } from './scenario';
 
 /**
  * Figures 1 and 2 of the benchmark: delivery throughput (deliveries received per second with the
  * service driven as fast as it sustains) and delivery latency (event `createdAt` → receipt at 70% of
  * that rate), each right after the bare sender's run at the same concurrency to the same receiver.
  */
-const WEBHOOKS = 20;
 /** `WEBHOOK_CONCURRENCY`'s default: the service's attempts in flight. */
 const CONCURRENCY = 50;
 const LATENCY_LOAD = 0.7;
-/** Builds the mutation client drives at once. */
-const PIPELINES = 8;
-/** Deliveries made but not yet received before the mutation client waits (~1 s of work). */
-const MAX_BACKLOG = 2_000;
 const BARE_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 
 const SETTINGS = {
@@ -46,12 +41,8 @@ const FIGURES: FigureSpec[] = [
   },
 ];
 
-interface Phase {
-  receiver: Receiver;
+interface Phase extends DeliveryRig {
   sender: Worker;
-  mutations: Worker;
-  service: Service;
-  projectId: string;
   settings: (typeof SETTINGS)['full'];
 }
 
@@ -79,15 +70,7 @@ async function serviceThroughput(phase: Phase): Promise<{ rate: number; report: 
   const { settings, receiver } = phase;
   const base = await receiver.count();
   const startedAt = Date.now();
-  const report = await driveBuilds(phase.mutations, receiver, {
-    url: phase.service.url,
-    apiKey: phase.service.apiKey,
-    projectId: phase.projectId,
-    durationMs: settings.warmupMs + settings.windowMs,
-    pipelines: PIPELINES,
-    fanout: WEBHOOKS,
-    maxBacklog: MAX_BACKLOG,
-  });
+  const report = await driveBuilds(phase, { durationMs: settings.warmupMs + settings.windowMs });
   const rate = await throughputOf(receiver, startedAt, settings);
   const expected = report.events * WEBHOOKS;
   const arrived = await waitForArrivals(receiver, base, expected);
@@ -97,37 +80,36 @@ async function serviceThroughput(phase: Phase): Promise<{ rate: number; report: 
 interface LatencyResult {
   p50?: number;
   p99?: number;
-  samples: number;
-  expectedSamples: number;
+  notes: Record<string, unknown>;
 }
 
 /** Runs `load` at the latency rate and reads createdAt → receipt for events created in the window. */
-async function latencyOf(phase: Phase, eventsPerSecond: number, load: (durationMs: number) => Promise<number>): Promise<LatencyResult> {
+async function latencyOf(phase: Phase, eventsPerSecond: number, load: (durationMs: number) => Promise<LoadReport>): Promise<LatencyResult> {
   const { settings, receiver } = phase;
   const from = Date.now() + settings.latencyWarmupMs;
   const to = from + settings.latencyWindowMs;
   await receiver.worker.request('latencyWindow', { from, to });
   const base = await receiver.count();
-  const events = await load(settings.latencyWarmupMs + settings.latencyWindowMs);
+  const { events, ...loadNotes } = await load(settings.latencyWarmupMs + settings.latencyWindowMs);
   await waitForArrivals(receiver, base, events * WEBHOOKS);
   const histogram = LatencyHistogram.from((await receiver.snapshot()).latency);
   return {
     p50: histogram.percentile(50),
     p99: histogram.percentile(99),
-    samples: histogram.count,
-    expectedSamples: Math.round(((eventsPerSecond * settings.latencyWindowMs) / 1000) * WEBHOOKS),
+    notes: {
+      deliveriesPerSecond: Math.round(eventsPerSecond * WEBHOOKS),
+      samples: histogram.count,
+      expectedSamples: Math.round(((eventsPerSecond * settings.latencyWindowMs) / 1000) * WEBHOOKS),
+      ...loadNotes,
+    },
   };
 }
 
 async function run({ quick, scope, figures, log }: ScenarioContext): Promise<void> {
   const settings = quick ? SETTINGS.quick : SETTINGS.full;
-  const receiver = await startReceiver(scope, WEBHOOKS);
   const sender = await scope.worker('bare-sender');
-  const mutations = await scope.worker('mutation-client');
-  const service = await scope.service();
-  await createWebhooks(service, receiver.targets);
-  const projectId = await createProject(service);
-  const phase: Phase = { receiver, sender, mutations, service, projectId, settings };
+  const phase: Phase = { ...(await startDeliveryRig(scope)), sender, settings };
+  const { mutations, service, projectId } = phase;
 
   const bare = await bareThroughput(phase);
   figures.baseline('delivery.throughput', bare.rate, { events: bare.report.events, failed: bare.report.failed });
@@ -153,14 +135,13 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
   // At 70% of the service's rate; when it has none, of the bare sender's, so the baseline still runs.
   const deliveriesPerSecond = LATENCY_LOAD * (serviceRate ?? bare.rate);
   const eventsPerSecond = deliveriesPerSecond / WEBHOOKS;
-  const bareLatency = await latencyOf(phase, eventsPerSecond, async (durationMs) => {
-    const report = await sender.request<SenderReport>('run', senderRun(phase, durationMs, eventsPerSecond), durationMs + 60_000);
-    return report.events;
-  });
-  const rateNote = { deliveriesPerSecond: Math.round(deliveriesPerSecond), of: serviceRate ? 'service' : 'bare sender' };
-  figures.baseline('delivery.latency.p50', bareLatency.p50, { ...rateNote, samples: bareLatency.samples, expectedSamples: bareLatency.expectedSamples });
-  figures.baseline('delivery.latency.p99', bareLatency.p99, { ...rateNote, samples: bareLatency.samples, expectedSamples: bareLatency.expectedSamples });
-  log(`bare sender at ${rateNote.deliveriesPerSecond}/s: p50 ${bareLatency.p50} ms, p99 ${bareLatency.p99} ms`);
+  const bareLatency = await latencyOf(phase, eventsPerSecond, (durationMs) =>
+    sender.request<SenderReport>('run', senderRun(phase, durationMs, eventsPerSecond), durationMs + 60_000),
+  );
+  const of = serviceRate ? 'service' : 'bare sender';
+  figures.baseline('delivery.latency.p50', bareLatency.p50, { ...bareLatency.notes, of });
+  figures.baseline('delivery.latency.p99', bareLatency.p99, { ...bareLatency.notes, of });
+  log(`bare sender at ${deliveriesPerSecond.toFixed(0)}/s: p50 ${formatValue(bareLatency.p50, 'ms')}, p99 ${formatValue(bareLatency.p99, 'ms')}`);
 
   if (serviceRate === undefined) {
     figures.fail('delivery.latency.p50', 'needs the delivery throughput, which failed');
@@ -173,13 +154,12 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
       { url: service.url, apiKey: service.apiKey, projectId, durationMs, eventsPerSecond },
       durationMs + 60_000,
     );
-    return report.events;
+    return { events: report.events, skippedMutations: report.skipped, failedMutations: report.failed };
   });
-  if (serviceLatency.samples === 0) throw new Error('no delivery of the latency window reached the receiver');
-  const notes = { ...rateNote, samples: serviceLatency.samples, expectedSamples: serviceLatency.expectedSamples };
-  figures.value('delivery.latency.p50', serviceLatency.p50, notes);
-  figures.value('delivery.latency.p99', serviceLatency.p99, notes);
-  log(`service at ${rateNote.deliveriesPerSecond}/s: p50 ${serviceLatency.p50} ms, p99 ${serviceLatency.p99} ms`);
+  if (serviceLatency.p50 === undefined) throw new Error('no delivery of the latency window reached the receiver');
+  figures.value('delivery.latency.p50', serviceLatency.p50, serviceLatency.notes);
+  figures.value('delivery.latency.p99', serviceLatency.p99, serviceLatency.notes);
+  log(`service at ${deliveriesPerSecond.toFixed(0)}/s: p50 ${formatValue(serviceLatency.p50, 'ms')}, p99 ${formatValue(serviceLatency.p99, 'ms')}`);
 }
 
 export const deliveryScenario: Scenario = {

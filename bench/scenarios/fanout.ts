@@ -7,12 +7,13 @@ import { graphqlRequest } from '../lib/graphql-client';
 import { captureEventMessage } from '../lib/live-probe';
 import { pollUntil } from '../lib/pacer';
 import { MIB, RssSampler } from '../lib/rss';
+import { formatValue } from '../lib/report';
 import { createProject, Service } from '../lib/service';
 import { arrivalsBetween, countedWindowMs, LatencyHistogram } from '../lib/stats';
 import { benchId } from '../lib/webhook-wire';
 import type { MutationReport } from '../processes/mutation-client';
 import type { ConnectArgs, ConnectReport, SubscribersSnapshot } from '../processes/subscribers';
-import { Scenario, ScenarioContext } from './scenario';
+import { LoadReport, Scenario, ScenarioContext } from './scenario';
 
 /**
  * Figure 3 (subscription fan-out) and the RSS with many subscribers of figure 5: N graphql-ws
@@ -114,13 +115,6 @@ class SubscriberGroup {
   }
 }
 
-/** Events made during the window, and for mutations, those that could not be made at the rate. */
-interface LoadReport {
-  events: number;
-  skippedMutations?: number;
-  failedMutations?: number;
-}
-
 interface FanoutResult {
   rate: number;
   delivered: number;
@@ -195,6 +189,10 @@ function syntheticEventMessage(): string {
   });
 }
 
+function summaryOf(result: FanoutResult): string {
+  return `${formatValue(result.rate, 'per-second')} messages, ${formatValue(result.delivered, 'percent')} delivered, p50 ${formatValue(result.p50, 'ms')}, p99 ${formatValue(result.p99, 'ms')}`;
+}
+
 function record(context: ScenarioContext, prefix: string, part: 'baseline' | 'value', result: FanoutResult): void {
   const set = part === 'baseline' ? context.figures.baseline.bind(context.figures) : context.figures.value.bind(context.figures);
   set(`${prefix}.rate`, result.rate, result.notes);
@@ -217,7 +215,7 @@ async function runSize(context: ScenarioContext, size: number, env: { service: S
   });
   await group.disconnect();
   record(context, prefix, 'baseline', bare);
-  context.log(`bare ws ${size}: ${bare.rate.toFixed(0)} messages/s, ${bare.delivered.toFixed(1)}% delivered, p50 ${bare.p50} ms, p99 ${bare.p99} ms`);
+  context.log(`bare ws ${size}: ${summaryOf(bare)}`);
 
   if (env.templateError) throw new Error(env.templateError);
   const rssBefore = env.service.rssBytes();
@@ -237,7 +235,7 @@ async function runSize(context: ScenarioContext, size: number, env: { service: S
   const rss = sampler.stop();
   await group.disconnect();
   record(context, prefix, 'value', live);
-  context.log(`service ${size}: ${live.rate.toFixed(0)} messages/s, ${live.delivered.toFixed(1)}% delivered, p50 ${live.p50} ms, p99 ${live.p99} ms`);
+  context.log(`service ${size}: ${summaryOf(live)}`);
   if (size === largest) {
     context.figures.baseline(`memory.subscribers${size}`, rssBefore);
     context.figures.value(`memory.subscribers${size}`, rssSubscribed);

@@ -1,8 +1,7 @@
-import { driveBuilds, startReceiver, waitForArrivals } from '../lib/delivery-load';
+import { driveBuilds, startDeliveryRig, waitForArrivals, WEBHOOKS } from '../lib/delivery-load';
 import { FigureSpec, ratioAtMost } from '../lib/figures';
 import { delay } from '../lib/pacer';
 import { MIB, readRssBytes } from '../lib/rss';
-import { createProject, createWebhooks } from '../lib/service';
 import { median } from '../lib/stats';
 import { Scenario, ScenarioContext } from './scenario';
 
@@ -12,7 +11,6 @@ import { Scenario, ScenarioContext } from './scenario';
  * the one at 20%, after warm-up, in the same run. (RSS with 5,000 subscribers is measured by the
  * fan-out scenario, where they are.)
  */
-const WEBHOOKS = 20;
 const CHECKPOINTS = 10;
 /** The sample at this checkpoint is the flatness baseline (caches and JIT warm by then). */
 const BASELINE_CHECKPOINT = 2;
@@ -50,11 +48,8 @@ async function steadyRss(pid: number): Promise<number | undefined> {
 async function run({ quick, scope, figures, log }: ScenarioContext): Promise<void> {
   const { deliveries, limitMs } = quick ? SETTINGS.quick : SETTINGS.full;
   const id = `memory.after${deliveries}`;
-  const receiver = await startReceiver(scope, WEBHOOKS);
-  const mutations = await scope.worker('mutation-client');
-  const service = await scope.service();
-  await createWebhooks(service, receiver.targets);
-  const projectId = await createProject(service);
+  const rig = await startDeliveryRig(scope);
+  const { receiver, service } = rig;
   await delay(1_000);
   const idle = await steadyRss(service.pid);
   figures.value('memory.idle', idle);
@@ -63,9 +58,8 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
   const samples: Array<{ deliveries: number; rssMiB: number }> = [];
   const base = await receiver.count();
   const report = await driveBuilds(
-    mutations,
-    receiver,
-    { url: service.url, apiKey: service.apiKey, projectId, durationMs: limitMs, pipelines: 4, fanout: WEBHOOKS, maxBacklog: 2_000, maxEvents: Math.ceil(deliveries / WEBHOOKS) },
+    rig,
+    { durationMs: limitMs, maxEvents: Math.ceil(deliveries / WEBHOOKS) },
     (delivered) => {
       while (samples.length < CHECKPOINTS && delivered >= ((samples.length + 1) * deliveries) / CHECKPOINTS) {
         samples.push({ deliveries: delivered, rssMiB: (readRssBytes(service.pid) ?? NaN) / MIB });

@@ -20,3 +20,10 @@ export interface Scenario {
   figures(quick: boolean): FigureSpec[];
   run(context: ScenarioContext): Promise<void>;
 }
+
+/** What a load process reports: events made, and for mutations those not made at the set rate. */
+export interface LoadReport {
+  events: number;
+  skippedMutations?: number;
+  failedMutations?: number;
+}
