@@ -54,7 +54,13 @@ async function runScenario(scenario: Scenario, options: BenchOptions, rep: numbe
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), process.env);
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(`${errorMessage(error)}\n${USAGE}\n`);
+    process.exit(2);
+  }
   if (options.help) {
     process.stdout.write(`${USAGE}\n`);
     return;

@@ -12,14 +12,16 @@ export const USAGE = `usage: npm run bench -- [--reps N] [--only SCENARIO[,SCENA
   --reps N      repeat the whole suite N times and report medians (default 1)
   --only LIST   run only these scenarios: delivery, fanout, query, memory
   --quick       short smoke run with smaller numbers (not for comparing results)
-(npm run bench --reps 3, without "--", works too: npm passes it as npm_config_reps.)`;
+Without "--", npm keeps the flags for itself: --reps N and --quick still work (npm passes them on
+as npm_config_reps and npm_config_quick), --only does not (it is one of npm's own options).`;
 
 /**
- * Options from the command line, or from the `npm_config_*` variables npm sets when the flags
- * are given to `npm run` without `--`.
+ * Options from the command line, or from what npm makes of them when they are given to `npm run`
+ * without `--`: `--quick` becomes `npm_config_quick=true`, `--reps=3` becomes `npm_config_reps=3`,
+ * and `--reps 3` becomes `npm_config_reps=true` with `3` passed on as a bare argument.
  */
 export function parseOptions(argv: string[], env: Record<string, string | undefined>): BenchOptions {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
     options: {
       reps: { type: 'string' },
@@ -28,12 +30,14 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
+    allowPositionals: true,
   });
-  const repsText = values.reps ?? env.npm_config_reps ?? '1';
+  const npmReps = env.npm_config_reps === 'true' && positionals.length === 1 ? positionals.pop() : env.npm_config_reps;
+  if (positionals.length > 0) throw new Error(`unexpected argument ${positionals.join(' ')}`);
+  const repsText = values.reps ?? npmReps ?? '1';
   const reps = Number(repsText);
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a whole number ≥ 1, got "${repsText}"`);
-  const onlyText = values.only ?? (env.npm_config_only ? [env.npm_config_only] : []);
-  const only = onlyText.flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean);
-  const quick = values.quick ?? ['true', '1', ''].includes(env.npm_config_quick ?? 'false');
+  const only = (values.only ?? []).flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean);
+  const quick = values.quick ?? env.npm_config_quick === 'true';
   return { reps, only, quick, help: values.help ?? false };
 }
