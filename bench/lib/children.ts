@@ -1,5 +1,5 @@
 import { ChildProcess, fork } from 'node:child_process';
-import { raiseOpenFilesScript } from './open-files';
+import { requireOpenFiles } from './open-files';
 import { processScript } from './paths';
 import { WorkerReply } from './worker';
 
@@ -35,7 +35,7 @@ export async function stopChild(child: ChildProcess, graceMs = 3_000): Promise<v
 export interface WorkerOptions {
   /** The process exits by itself after this long, whatever happens to the parent. */
   lifetimeMs: number;
-  /** Open files (sockets) the process needs; its soft limit is raised when below. */
+  /** Open files (sockets) the process needs; starting fails early when the limit is lower. */
   openFiles?: number;
 }
 
@@ -75,12 +75,10 @@ export class Worker {
 
   /** Forks the compiled process and waits until it listens for requests. */
   static async start(name: string, options: WorkerOptions): Promise<Worker> {
-    const raise = options.openFiles ? raiseOpenFilesScript(options.openFiles) : undefined;
+    if (options.openFiles) requireOpenFiles(options.openFiles);
     const child = fork(processScript(name), [], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: { ...process.env, BENCH_LIFETIME_MS: String(options.lifetimeMs) },
-      // through `sh -c '<raise> && exec "$0" "$@"' node <script>`, the IPC channel survives the exec
-      ...(raise ? { execPath: '/bin/sh', execArgv: ['-c', raise, process.execPath] } : {}),
     });
     trackChild(child);
     await new Promise<void>((resolve, reject) => {

@@ -20,15 +20,12 @@ export function openFilesLimit(): OpenFilesLimit {
 }
 
 /**
- * An `sh -c` script that raises the soft open-files limit to `needed`, then execs `"$0" "$@"` (so the
- * pid stays the command's), or undefined when the current limit already suffices. An unprivileged
- * process may raise its soft limit up to the hard one; beyond that it throws with what to do.
+ * Throws, saying what to do, when a process may not open `needed` files (sockets). Node raises its
+ * own soft limit to the hard one at start-up, so the hard limit is the one that counts.
  */
-export function raiseOpenFilesScript(needed: number): string | undefined {
-  const { soft, hard } = openFilesLimit();
-  if (soft >= needed) return undefined;
+export function requireOpenFiles(needed: number): void {
+  const { hard } = openFilesLimit();
   if (hard < needed) {
-    throw new Error(`needs ${needed} open files but the hard limit is ${hard}: raise it (e.g. ulimit -Hn ${needed}) and rerun`);
+    throw new Error(`needs ${needed} open files but the limit is ${hard}: raise it (ulimit -Hn ${needed}, as root) and rerun`);
   }
-  return `ulimit -n ${needed} && exec "$0" "$@"`;
 }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { stopChild, trackChild } from './children';
 import { ALL_EVENT_TYPES, CREATE_PROJECT, CREATE_WEBHOOK } from './documents';
 import { graphqlRequest } from './graphql-client';
-import { raiseOpenFilesScript } from './open-files';
+import { requireOpenFiles } from './open-files';
 import { pollUntil } from './pacer';
 import { ACCOUNT_CLI, PROJECT_ROOT, SERVICE_MAIN } from './paths';
 import { readRssBytes } from './rss';
@@ -27,7 +27,7 @@ export interface Service {
 }
 
 export interface ServiceOptions {
-  /** Sockets the service will hold (its soft open-files limit is raised to this when below). */
+  /** Sockets the service will hold; starting fails early when the open-files limit is lower. */
   openFiles?: number;
 }
 
@@ -39,6 +39,7 @@ const execFileAsync = promisify(execFile);
  * Logs (level info, the default) go to a file in the temp folder, not through the bench.
  */
 export async function startService(options: ServiceOptions = {}): Promise<Service> {
+  if (options.openFiles) requireOpenFiles(options.openFiles);
   const dir = mkdtempSync(join(tmpdir(), 'deskforge-bench-'));
   const logPath = join(dir, 'service.log');
   const env = {
@@ -49,9 +50,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     LOG_LEVEL: 'info',
   };
   const logFd = openSync(logPath, 'a');
-  const raise = options.openFiles ? raiseOpenFilesScript(options.openFiles) : undefined;
-  const [command, args] = raise ? ['/bin/sh', ['-c', raise, process.execPath, SERVICE_MAIN]] : [process.execPath, [SERVICE_MAIN]];
-  const child: ChildProcess = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', logFd, logFd] });
+  const child: ChildProcess = spawn(process.execPath, [SERVICE_MAIN], { cwd: PROJECT_ROOT, env, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   trackChild(child);
   const cleanUp = async () => {
