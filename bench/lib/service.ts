@@ -1,0 +1,113 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stopChild, trackChild } from './children';
+import { ALL_EVENT_TYPES, CREATE_PROJECT, CREATE_WEBHOOK } from './documents';
+import { graphqlRequest } from './graphql-client';
+import { requireOpenFiles } from './open-files';
+import { pollUntil } from './pacer';
+import { ACCOUNT_CLI, PROJECT_ROOT, SERVICE_MAIN } from './paths';
+import { readRssBytes } from './rss';
+
+/** The real service, started the way `npm start` starts it, with an account to use. */
+export interface Service {
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  /** ws://127.0.0.1:<port>/graphql */
+  wsUrl: string;
+  pid: number;
+  apiKey: string;
+  rssBytes(): number | undefined;
+  /** SIGTERM (the service's own graceful shutdown), then removes the temp folder. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Sockets the service will hold; starting fails early when the open-files limit is lower. */
+  openFiles?: number;
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Starts `node dist/src/main.js` (what `npm start` runs after building) on a free port with a fresh
+ * SQLite file in a temp folder and private URLs allowed, then creates an account with the account CLI.
+ * Logs (level info, the default) go to a file in the temp folder, not through the bench.
+ */
+export async function startService(options: ServiceOptions = {}): Promise<Service> {
+  if (options.openFiles) requireOpenFiles(options.openFiles);
+  const dir = mkdtempSync(join(tmpdir(), 'deskforge-bench-'));
+  const logPath = join(dir, 'service.log');
+  const env = {
+    ...process.env,
+    PORT: '0',
+    DATABASE_PATH: join(dir, 'bench.sqlite'),
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    LOG_LEVEL: 'info',
+  };
+  const logFd = openSync(logPath, 'a');
+  const child: ChildProcess = spawn(process.execPath, [SERVICE_MAIN], { cwd: PROJECT_ROOT, env, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  trackChild(child);
+  const cleanUp = async () => {
+    await stopChild(child, 15_000);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const port = await pollUntil(
+      () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`service exited on start:\n${tail(logPath)}`);
+        const match = /"port":(\d+).*listening on/.exec(readFileSync(logPath, 'utf8'));
+        return match ? Number(match[1]) : undefined;
+      },
+      30_000,
+      `service did not log "listening on" within 30 s:\n${tail(logPath)}`,
+      50,
+    );
+    const origin = `http://127.0.0.1:${port}`;
+    const { stdout } = await execFileAsync(process.execPath, [ACCOUNT_CLI, '--name', 'Bench'], { cwd: PROJECT_ROOT, env, timeout: 30_000 });
+    const { apiKey } = JSON.parse(stdout.trim()) as { accountId: string; apiKey: string };
+    return {
+      origin,
+      url: `${origin}/graphql`,
+      wsUrl: `ws://127.0.0.1:${port}/graphql`,
+      pid: child.pid!,
+      apiKey,
+      rssBytes: () => readRssBytes(child.pid!),
+      stop: cleanUp,
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Webhooks on all seven event types, one per URL; returns their ids. */
+export async function createWebhooks(service: Service, urls: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [index, url] of urls.entries()) {
+    const data = await graphqlRequest<{ createWebhook: { webhook: { id: string } } }>(service.url, service.apiKey, CREATE_WEBHOOK, {
+      input: { url, events: ALL_EVENT_TYPES, description: `bench receiver ${index}` },
+    });
+    ids.push(data.createWebhook.webhook.id);
+  }
+  return ids;
+}
+
+export async function createProject(service: Service, name = 'Bench Desktop App'): Promise<string> {
+  const data = await graphqlRequest<{ createProject: { id: string } }>(service.url, service.apiKey, CREATE_PROJECT, { input: { name } });
+  return data.createProject.id;
+}

@@ -1,0 +1,29 @@
+import { FigureRecorder, FigureSpec } from '../lib/figures';
+import { Scope } from '../lib/scope';
+
+export interface ScenarioContext {
+  /** Short smoke run: smaller numbers, shorter windows. */
+  quick: boolean;
+  /** Starts processes and services that are stopped when the run ends, however it ends. */
+  scope: Scope;
+  figures: FigureRecorder;
+  /** A progress line on stderr. */
+  log(message: string): void;
+}
+
+/** A group of figures measured together, each right after its own baseline, on a fresh service. */
+export interface Scenario {
+  id: string;
+  description: string;
+  /** Time budget of one run: past it the run is stopped and its missing figures fail. */
+  budgetMs(quick: boolean): number;
+  figures(quick: boolean): FigureSpec[];
+  run(context: ScenarioContext): Promise<void>;
+}
+
+/** What a load process reports: events made, and for mutations those not made at the set rate. */
+export interface LoadReport {
+  events: number;
+  skippedMutations?: number;
+  failedMutations?: number;
+}
