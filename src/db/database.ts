@@ -31,6 +31,11 @@ export async function openDatabase(
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   const reader = inMemory ? dataSource : await new DataSource({ ...dataSourceOptions(databasePath), migrations: [] }).initialize();
+  for (const connection of new Set([dataSource, reader])) {
+    // In WAL mode NORMAL loses no committed transaction when the process dies (kill -9), only on
+    // an OS crash or power loss; it saves an fsync per commit.
+    await connection.query('PRAGMA synchronous = NORMAL');
+  }
   const writes = new WriteSerializer(dataSource, onEffectError);
   return {
     dataSource,
