@@ -1,6 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { createServer, Server } from 'node:http';
@@ -105,6 +105,8 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
       liveServerDrainPlugin(live),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      // Cache hints are for CDN caching of public responses; every response here is per account.
+      ApolloServerPluginCacheControlDisabled(),
       requireApiKeyPlugin,
       subscriptionsOverWebSocketPlugin,
     ],

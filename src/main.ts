@@ -1,3 +1,4 @@
+import './production-mode';
 import 'reflect-metadata';
 import { startApp } from './app';
 import { ConfigError, loadConfig } from './config';

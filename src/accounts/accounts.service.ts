@@ -6,6 +6,7 @@ import { EventBus } from '../events/event-bus';
 import { newId } from '../ids';
 import { Account } from './account.entity';
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret';
+import { ApiKeyCache } from './api-key-cache';
 import { ApiKey } from './api-key.entity';
 
 /** Who is calling: resolved from the API key of the request. */
@@ -23,12 +24,16 @@ function checkName(field: string, name: string, max = 200): string {
 }
 
 export class AccountsService {
+  private readonly keys = new ApiKeyCache();
+
   /** `bus` hears of revoked keys (so live connections opened with them close); the CLI needs none. */
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly bus?: EventBus,
-  ) {}
+  ) {
+    bus?.subscribe('apiKeyRevoked', ({ apiKeyId }) => this.keys.forgetKey(apiKeyId));
+  }
 
   /** Creates an account with its first API key; the key is returned here only. */
   async createAccount(name: string): Promise<{ account: Account; apiKey: ApiKey; key: string }> {
@@ -44,11 +49,17 @@ export class AccountsService {
   /** The caller behind a raw API key, or null when the key is unknown or revoked. */
   async authenticate(key: string): Promise<Viewer | null> {
     if (!looksLikeApiKey(key)) return null;
+    const keyHash = hashApiKey(key);
+    const cached = this.keys.get(keyHash);
+    if (cached) return cached;
     const apiKey = await this.db.reader.getRepository(ApiKey).findOne({
-      where: { keyHash: hashApiKey(key), revokedAt: IsNull() },
+      where: { keyHash, revokedAt: IsNull() },
       select: ['id', 'accountId'],
     });
-    return apiKey ? { accountId: apiKey.accountId, apiKeyId: apiKey.id } : null;
+    if (!apiKey) return null;
+    const viewer = { accountId: apiKey.accountId, apiKeyId: apiKey.id };
+    this.keys.set(keyHash, viewer);
+    return viewer;
   }
 
   async getAccount(accountId: string): Promise<Account> {
@@ -74,7 +85,10 @@ export class AccountsService {
       if (!apiKey.revokedAt) {
         apiKey.revokedAt = this.clock.now();
         await manager.update(ApiKey, { id }, { revokedAt: apiKey.revokedAt });
-        afterCommit(() => this.bus?.publish('apiKeyRevoked', { apiKeyId: id, accountId }));
+        afterCommit(() => {
+          this.keys.forgetKey(id);
+          this.bus?.publish('apiKeyRevoked', { apiKeyId: id, accountId });
+        });
       }
       return apiKey;
     });

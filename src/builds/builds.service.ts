@@ -87,12 +87,7 @@ export class BuildsService {
   }
 
   listForProject(accountId: string, projectId: string, args: PageArgs & { status?: BuildStatus | null }): Promise<Page<Build>> {
-    const query = this.db.reader
-      .getRepository(Build)
-      .createQueryBuilder('build')
-      .where('build.accountId = :accountId AND build.projectId = :projectId', { accountId, projectId });
-    if (args.status) query.andWhere('build.status = :status', { status: args.status });
-    return paginate(query, args, 'queuedAt');
+    return paginate(this.db.reader, Build, { accountId, projectId, status: args.status }, args, 'queuedAt');
   }
 
   private transition(

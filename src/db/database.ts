@@ -4,15 +4,19 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../ormconfig';
 import { WriteSerializer } from './write-serializer';
 
+/** Reading connections beside the writing one (SQLite runs one statement at a time per connection). */
+export const DEFAULT_READERS = 2;
+
 export interface Database {
   /** The writing connection. Write only through `writes`; it also runs the migrations. */
   dataSource: DataSource;
   /**
-   * A second connection for reads. SQLite in WAL mode gives it the last committed snapshot, so a
-   * query never sees another request's uncommitted (perhaps later rolled back) rows, and reads run
-   * beside writes. For `:memory:` it is the writing connection (a second one would be another database).
+   * A connection for reads, taken in turn from a small pool. SQLite in WAL mode gives each the last
+   * committed snapshot, so a query never sees another request's uncommitted (perhaps later rolled
+   * back) rows, and reads run beside writes and beside each other. For `:memory:` it is the writing
+   * connection (another one would be another database).
    */
-  reader: DataSource;
+  readonly reader: DataSource;
   /** The only way to write: see `WriteSerializer`. */
   writes: WriteSerializer;
   /** True when the database answers a trivial query. */
@@ -24,26 +28,35 @@ export interface Database {
 export async function openDatabase(
   databasePath: string,
   onEffectError?: (error: unknown) => void,
+  readerCount = DEFAULT_READERS,
 ): Promise<Database> {
   const inMemory = databasePath === ':memory:';
   if (!inMemory) mkdirSync(dirname(databasePath), { recursive: true });
   const dataSource = new DataSource(dataSourceOptions(databasePath));
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
-  const reader = inMemory ? dataSource : await new DataSource({ ...dataSourceOptions(databasePath), migrations: [] }).initialize();
-  for (const connection of new Set([dataSource, reader])) {
+  const readers = inMemory
+    ? [dataSource]
+    : await Promise.all(
+        Array.from({ length: readerCount }, () => new DataSource({ ...dataSourceOptions(databasePath), migrations: [] }).initialize()),
+      );
+  for (const connection of new Set([dataSource, ...readers])) {
     // In WAL mode NORMAL loses no committed transaction when the process dies (kill -9), only on
     // an OS crash or power loss; it saves an fsync per commit.
     await connection.query('PRAGMA synchronous = NORMAL');
   }
   const writes = new WriteSerializer(dataSource, onEffectError);
+  let turn = 0;
   return {
     dataSource,
-    reader,
+    get reader() {
+      turn = (turn + 1) % readers.length;
+      return readers[turn];
+    },
     writes,
     async ping() {
       try {
-        await reader.query('SELECT 1');
+        await readers[0].query('SELECT 1');
         return true;
       } catch {
         return false;
@@ -51,7 +64,7 @@ export async function openDatabase(
     },
     async close() {
       await writes.idle();
-      if (reader !== dataSource && reader.isInitialized) await reader.destroy();
+      for (const reader of readers) if (reader !== dataSource && reader.isInitialized) await reader.destroy();
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   };

@@ -37,14 +37,8 @@ export class DeliveriesService {
   }
 
   list(accountId: string, args: PageArgs & DeliveryFilter): Promise<Page<Delivery>> {
-    const query = this.db.reader
-      .getRepository(Delivery)
-      .createQueryBuilder('delivery')
-      .where('delivery.accountId = :accountId', { accountId });
-    if (args.webhookId) query.andWhere('delivery.webhookId = :webhookId', { webhookId: args.webhookId });
-    if (args.eventId) query.andWhere('delivery.eventId = :eventId', { eventId: args.eventId });
-    if (args.status) query.andWhere('delivery.status = :status', { status: args.status });
-    return paginate(query, args);
+    const { webhookId, eventId, status } = args;
+    return paginate(this.db.reader, Delivery, { accountId, webhookId, eventId, status }, args);
   }
 
   attempts(deliveryId: string): Promise<DeliveryAttempt[]> {

@@ -25,12 +25,6 @@ export class EventsService {
 
   /** The account's real events: `testWebhook` samples are left out. */
   list(accountId: string, args: PageArgs & EventFilter): Promise<Page<Event>> {
-    const query = this.db.reader
-      .getRepository(Event)
-      .createQueryBuilder('event')
-      .where('event.accountId = :accountId AND event.test = :test', { accountId, test: false });
-    if (args.types && args.types.length > 0) query.andWhere('event.type IN (:...types)', { types: args.types });
-    if (args.projectId) query.andWhere('event.projectId = :projectId', { projectId: args.projectId });
-    return paginate(query, args);
+    return paginate(this.db.reader, Event, { accountId, test: false, type: args.types, projectId: args.projectId }, args);
   }
 }

@@ -64,11 +64,7 @@ export class ProjectsService {
   }
 
   list(accountId: string, args: PageArgs): Promise<Page<Project>> {
-    const query = this.db.reader
-      .getRepository(Project)
-      .createQueryBuilder('project')
-      .where('project.accountId = :accountId', { accountId });
-    return paginate(query, args);
+    return paginate(this.db.reader, Project, { accountId }, args);
   }
 }
 

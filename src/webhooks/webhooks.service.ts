@@ -129,9 +129,7 @@ export class WebhooksService {
   }
 
   list(accountId: string, args: PageArgs & { active?: boolean | null }): Promise<Page<Webhook>> {
-    const query = this.repository().createQueryBuilder('webhook').where('webhook.accountId = :accountId', { accountId });
-    if (args.active !== undefined && args.active !== null) query.andWhere('webhook.active = :active', { active: args.active });
-    return paginate(query, args);
+    return paginate(this.db.reader, Webhook, { accountId, active: args.active }, args);
   }
 
   private async checkUrl(url: string): Promise<string> {

@@ -29,10 +29,10 @@ describe('the HTTP edge', () => {
     expect(await ok.json()).toEqual({ status: 'ok' });
 
     const other = await startTestServer();
-    await other.app.db.reader.destroy();
+    await other.app.db.close();
     const down = await fetch(`${other.origin}/healthz`);
     expect(down.status).toBe(503);
-    await other.app.db.reader.initialize();
+    expect(await down.json()).toEqual({ status: 'unavailable' });
     await other.stop();
   });
 
