@@ -1,6 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
+import { plainFields } from '../graphql/plain-fields';
 
-@ObjectType('Account')
+@ObjectType('Account', plainFields)
 export class AccountType {
   @Field(() => ID)
   id: string;
@@ -12,7 +13,7 @@ export class AccountType {
   createdAt: Date;
 }
 
-@ObjectType('ApiKey')
+@ObjectType('ApiKey', plainFields)
 export class ApiKeyType {
   @Field(() => ID)
   id: string;
@@ -30,7 +31,7 @@ export class ApiKeyType {
   revokedAt: Date | null;
 }
 
-@ObjectType('CreateApiKeyPayload')
+@ObjectType('CreateApiKeyPayload', plainFields)
 export class CreateApiKeyPayload {
   @Field(() => ApiKeyType)
   apiKey: ApiKeyType;

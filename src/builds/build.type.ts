@@ -1,9 +1,11 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../graphql/connection';
 import { Arch, BuildStatus, Platform } from '../graphql/enums';
+import { plainFields } from '../graphql/plain-fields';
 
-@ObjectType('Build')
-export class BuildType {
+/** The fields a build has both in the API and in the webhook body's `data.build` (not a schema type itself). */
+@ObjectType(plainFields)
+export abstract class BuildFields {
   @Field(() => ID)
   id: string;
 
@@ -22,9 +24,12 @@ export class BuildType {
   @Field(() => String, { nullable: true })
   artifactUrl: string | null;
 
-  @Field(() => String, { nullable: true })
-  error: string | null;
+  @Field(() => String, { nullable: true, description: 'What went wrong; only on FAILED builds.' })
+  error?: string | null;
+}
 
+@ObjectType('Build', plainFields)
+export class BuildType extends BuildFields {
   @Field()
   queuedAt: Date;
 

@@ -1,8 +1,9 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../graphql/connection';
 import { DeliveryStatus } from '../graphql/enums';
+import { plainFields } from '../graphql/plain-fields';
 
-@ObjectType('DeliveryAttempt')
+@ObjectType('DeliveryAttempt', plainFields)
 export class DeliveryAttemptType {
   @Field(() => Int)
   number: number;
@@ -23,7 +24,7 @@ export class DeliveryAttemptType {
   error: string | null;
 }
 
-@ObjectType('Delivery')
+@ObjectType('Delivery', plainFields)
 export class DeliveryType {
   @Field(() => ID)
   id: string;

@@ -1,8 +1,10 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../graphql/connection';
-import { Arch, BuildStatus, EventType, Platform } from '../graphql/enums';
+import { BuildFields } from '../builds/build.type';
+import { EventType } from '../graphql/enums';
+import { plainFields } from '../graphql/plain-fields';
 
-@ObjectType('ProjectData', { description: '`data.project` of the webhook body.' })
+@ObjectType('ProjectData', { ...plainFields, description: '`data.project` of the webhook body.' })
 export class ProjectDataType {
   @Field(() => ID)
   id: string;
@@ -11,37 +13,16 @@ export class ProjectDataType {
   name: string;
 }
 
-@ObjectType('BuildData', { description: '`data.build` of the webhook body, enum values in upper case.' })
-export class BuildDataType {
-  @Field(() => ID)
-  id: string;
-
+@ObjectType('BuildData', { ...plainFields, description: '`data.build` of the webhook body, enum values in upper case.' })
+export class BuildDataType extends BuildFields {
   @Field(() => ID)
   projectId: string;
 
-  @Field()
-  version: string;
-
-  @Field(() => Platform)
-  platform: Platform;
-
-  @Field(() => Arch)
-  arch: Arch;
-
-  @Field(() => BuildStatus)
-  status: BuildStatus;
-
-  @Field(() => String, { nullable: true })
-  artifactUrl: string | null;
-
   @Field(() => Int, { nullable: true, description: 'Whole seconds from start to finish; null until finished.' })
   duration: number | null;
-
-  @Field(() => String, { nullable: true, description: 'Only on build.failed.' })
-  error?: string | null;
 }
 
-@ObjectType('EventData', { description: 'The webhook body\'s "data", typed.' })
+@ObjectType('EventData', { ...plainFields, description: 'The webhook body\'s "data", typed.' })
 export class EventDataType {
   @Field(() => ProjectDataType)
   project: ProjectDataType;
@@ -50,7 +31,7 @@ export class EventDataType {
   build?: BuildDataType | null;
 }
 
-@ObjectType('Event')
+@ObjectType('Event', plainFields)
 export class EventObjectType {
   @Field(() => ID)
   id: string;

@@ -1,6 +1,7 @@
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { plainFields } from './plain-fields';
 
-@ObjectType()
+@ObjectType(plainFields)
 export class PageInfo {
   @Field()
   hasNextPage: boolean;
@@ -21,7 +22,7 @@ export class PageArgs {
 
 /** A Relay-style connection type `<name>Connection` with its `<name>Edge`. */
 export function ConnectionType<T extends object>(node: ClassType<T>, name: string) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, plainFields)
   class Edge {
     @Field()
     cursor: string;
@@ -30,7 +31,7 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name: strin
     node: T;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, plainFields)
   class Connection {
     @Field(() => [node])
     nodes: T[];

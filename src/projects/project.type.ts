@@ -1,7 +1,9 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../graphql/connection';
+import { DeletionPayload } from '../graphql/deletion-payload';
+import { plainFields } from '../graphql/plain-fields';
 
-@ObjectType('Project')
+@ObjectType('Project', plainFields)
 export class ProjectType {
   @Field(() => ID)
   id: string;
@@ -39,14 +41,4 @@ export class UpdateProjectInput {
   description?: string | null;
 }
 
-@ObjectType()
-export class DeleteProjectPayload {
-  @Field(() => ID)
-  id: string;
-
-  @Field()
-  deleted: boolean;
-
-  @Field()
-  message: string;
-}
+export const DeleteProjectPayload = DeletionPayload('DeleteProjectPayload');

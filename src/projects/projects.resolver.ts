@@ -4,6 +4,7 @@ import { BuildConnection } from '../builds/build.type';
 import { Page } from '../db/pagination';
 import { PageArgs } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
+import { Deletion } from '../graphql/deletion-payload';
 import { BuildStatus } from '../graphql/enums';
 import { Project } from './project.entity';
 import { CreateProjectInput, DeleteProjectPayload, ProjectConnection, ProjectType, UpdateProjectInput } from './project.type';
@@ -46,7 +47,7 @@ export class ProjectsResolver {
   }
 
   @Mutation(() => DeleteProjectPayload)
-  async deleteProject(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<DeleteProjectPayload> {
+  async deleteProject(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Deletion> {
     await ctx.services.projects.delete(accountOf(ctx), id);
     return { id, deleted: true, message: 'Project deleted successfully' };
   }

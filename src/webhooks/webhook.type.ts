@@ -1,8 +1,10 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../graphql/connection';
+import { DeletionPayload } from '../graphql/deletion-payload';
 import { EventType } from '../graphql/enums';
+import { plainFields } from '../graphql/plain-fields';
 
-@ObjectType('Webhook')
+@ObjectType('Webhook', plainFields)
 export class WebhookType {
   @Field(() => ID)
   id: string;
@@ -67,7 +69,7 @@ export class UpdateWebhookInput {
   active?: boolean | null;
 }
 
-@ObjectType()
+@ObjectType(plainFields)
 export class CreateWebhookPayload {
   @Field(() => WebhookType)
   webhook: WebhookType;
@@ -76,7 +78,7 @@ export class CreateWebhookPayload {
   secret: string;
 }
 
-@ObjectType()
+@ObjectType(plainFields)
 export class RotateWebhookSecretPayload {
   @Field(() => WebhookType)
   webhook: WebhookType;
@@ -85,14 +87,4 @@ export class RotateWebhookSecretPayload {
   secret: string;
 }
 
-@ObjectType()
-export class DeleteWebhookPayload {
-  @Field(() => ID)
-  id: string;
-
-  @Field()
-  deleted: boolean;
-
-  @Field()
-  message: string;
-}
+export const DeleteWebhookPayload = DeletionPayload('DeleteWebhookPayload');

@@ -4,6 +4,7 @@ import { DeliveryConnection } from '../delivery/delivery.type';
 import { Delivery } from '../delivery/delivery.entity';
 import { PageArgs } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
+import { Deletion } from '../graphql/deletion-payload';
 import { DeliveryStatus } from '../graphql/enums';
 import { Webhook } from './webhook.entity';
 import {
@@ -60,7 +61,7 @@ export class WebhooksResolver {
   }
 
   @Mutation(() => DeleteWebhookPayload)
-  async deleteWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<DeleteWebhookPayload> {
+  async deleteWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Deletion> {
     await ctx.services.webhooks.delete(accountOf(ctx), id);
     return { id, deleted: true, message: 'Webhook deleted successfully' };
   }
