@@ -1,11 +1,10 @@
 import { Build } from '../builds/build.entity';
 import { Clock } from '../clock';
-import { insertRows } from '../db/insert-rows';
+import { insertRows, queryRows, storedValue } from '../db/raw-sql';
 import { WriteTransaction } from '../db/write-serializer';
 import { Delivery, newPendingDelivery } from '../delivery/delivery.entity';
 import { newId } from '../ids';
 import { Project } from '../projects/project.entity';
-import { Webhook } from '../webhooks/webhook.entity';
 import { EventBus } from './event-bus';
 import { serializeEventBody } from './event-payload';
 import { EventType } from './event-type';
@@ -31,7 +30,7 @@ export class Outbox {
   ): Promise<Event> {
     const createdAt = this.clock.now();
     const id = newId('evt');
-    const event = tx.manager.create(Event, {
+    const event = Object.assign(new Event(), {
       id,
       accountId,
       type,
@@ -41,11 +40,27 @@ export class Outbox {
       createdAt,
       test: false,
     });
-    await tx.manager.insert(Event, event);
-    const webhooks = await tx.manager.find(Webhook, { where: { accountId, active: true }, select: ['id', 'events'] });
-    const deliveries = webhooks
-      .filter((webhook) => webhook.events.includes(type))
-      .map((webhook) => newPendingDelivery(accountId, webhook.id, id, createdAt));
+    // The subscribed webhooks come back with the insert: one statement fewer on every mutation.
+    const [{ webhookIds }] = await queryRows<{ webhookIds: string | null }>(
+      tx.manager,
+      `INSERT INTO "events" ("id", "accountId", "type", "projectId", "buildId", "payload", "createdAt", "test")
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING (SELECT group_concat("webhooks"."id") FROM "webhooks"
+         WHERE "webhooks"."accountId" = ? AND "webhooks"."active" = 1 AND instr(',' || "webhooks"."events" || ',', ?) > 0) AS "webhookIds"`,
+      [
+        id,
+        accountId,
+        type,
+        event.projectId,
+        event.buildId,
+        event.payload,
+        storedValue(tx.manager, Event, 'createdAt', createdAt),
+        storedValue(tx.manager, Event, 'test', false),
+        accountId,
+        `,${type},`,
+      ],
+    );
+    const deliveries = (webhookIds?.split(',') ?? []).map((webhookId) => newPendingDelivery(accountId, webhookId, id, createdAt));
     await insertRows(tx.manager, Delivery, deliveries);
     tx.afterCommit(() =>
       this.bus.publish('event', {
