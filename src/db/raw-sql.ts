@@ -9,8 +9,13 @@ import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
  * whichever way they were written.
  */
 
-/** Most rows in one INSERT, well under SQLite's 32,766 parameters for any of our tables. */
-const MAX_ROWS_PER_INSERT = 500;
+/** Most rows (or ids) in one statement: well under SQLite's 32,766 parameters for any of our tables. */
+const STATEMENT_ROWS = 500;
+
+/** `items` in slices of at most `size`, for statements with one group of parameters per item. */
+export function* chunks<T>(items: T[], size = STATEMENT_ROWS): Generator<T[]> {
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}
 
 interface SqliteConnection {
   all(sql: string, parameters: unknown[], callback: (error: Error | null, rows: unknown[]) => void): void;
@@ -63,8 +68,7 @@ export async function insertRows<T extends ObjectLiteral>(manager: EntityManager
   const driver = manager.connection.driver;
   const names = columns.map((column) => `"${column.databaseName}"`).join(', ');
   const placeholders = `(${columns.map(() => '?').join(', ')})`;
-  for (let start = 0; start < rows.length; start += MAX_ROWS_PER_INSERT) {
-    const chunk = rows.slice(start, start + MAX_ROWS_PER_INSERT);
+  for (const chunk of chunks(rows)) {
     const parameters = chunk.flatMap((row) => columns.map((column) => driver.preparePersistentValue(row[column.propertyName], column)));
     await queryRows(manager, `INSERT INTO "${metadata.tableName}" (${names}) VALUES ${chunk.map(() => placeholders).join(', ')}`, parameters);
   }

@@ -21,6 +21,8 @@ export const USER_AGENT = `DeskForge-Webhooks/${version}`;
 
 /** After an outcome could not be stored, the same attempt is made again this much later. */
 const RECORD_FAILURE_RETRY_MS = 1000;
+/** Finished attempts waiting to be stored beyond which new attempts wait (bounds memory; ~1 KB each). */
+const MAX_UNRECORDED = 5_000;
 /** Longest timer Node accepts; a later due time is re-checked when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -220,6 +222,9 @@ export class Dispatcher {
     await running;
     this.running.delete(running);
     this.deps.metrics.inFlight.set(this.running.size);
+    // When the database falls behind, the slot is held until it catches up, so finished attempts
+    // never pile up in memory faster than they are stored.
+    if (this.recorder.backlog >= MAX_UNRECORDED) await this.recorder.room(MAX_UNRECORDED);
   }
 
   /** Makes one attempt; null when there is nothing to record (no longer pending, or cut off). */
@@ -268,9 +273,9 @@ export class Dispatcher {
     return this.outcomeOf(job, number, result);
   }
 
-  /** 2xx succeeds; 410 ends it and disables the webhook; anything else retries until the schedule runs out. */
   private outcomeOf(job: Job, number: number, result: AttemptResult): AttemptOutcome {
-    const base = {
+    const { status, nextAttemptAt, webhookEffect } = this.decide(number, result);
+    return {
       delivery: { id: job.id, accountId: job.accountId, webhookId: job.webhookId, eventId: job.eventId },
       number,
       sent: true,
@@ -279,16 +284,21 @@ export class Dispatcher {
       responseStatus: result.status,
       responseBody: result.body,
       error: result.error,
+      status,
+      nextAttemptAt,
+      webhookEffect,
     };
+  }
+
+  /** 2xx succeeds; 410 ends it and disables the webhook; anything else retries until the schedule runs out. */
+  private decide(number: number, result: AttemptResult): Pick<AttemptOutcome, 'status' | 'nextAttemptAt' | 'webhookEffect'> {
     const status = result.status;
-    if (status !== null && status >= 200 && status < 300) {
-      return { ...base, status: DeliveryStatus.SUCCEEDED, nextAttemptAt: null, webhookEffect: 'succeeded' };
-    }
-    if (status === 410) return { ...base, status: DeliveryStatus.FAILED, nextAttemptAt: null, webhookEffect: 'gone' };
+    if (status !== null && status >= 200 && status < 300) return { status: DeliveryStatus.SUCCEEDED, nextAttemptAt: null, webhookEffect: 'succeeded' };
+    if (status === 410) return { status: DeliveryStatus.FAILED, nextAttemptAt: null, webhookEffect: 'gone' };
     const now = this.deps.clock.now();
     const delay = this.retries.delayAfter(number, { status, retryAfter: result.retryAfter, now });
-    if (delay === null) return { ...base, status: DeliveryStatus.FAILED, nextAttemptAt: null, webhookEffect: 'failed' };
-    return { ...base, status: DeliveryStatus.PENDING, nextAttemptAt: new Date(now.getTime() + delay), webhookEffect: 'none' };
+    if (delay === null) return { status: DeliveryStatus.FAILED, nextAttemptAt: null, webhookEffect: 'failed' };
+    return { status: DeliveryStatus.PENDING, nextAttemptAt: new Date(now.getTime() + delay), webhookEffect: 'none' };
   }
 
   /** A delivery that cannot be sent ends FAILED with the reason, without touching the webhook's count. */
