@@ -5,7 +5,7 @@ import { hydrate, queryRows, setClause, storedValue } from '../db/raw-sql';
 import { WriteTransaction } from '../db/write-serializer';
 import { Conflict, InvalidInput, NotFound } from '../errors';
 import { EventType } from '../events/event-type';
-import { Outbox } from '../events/outbox';
+import { Outbox, OUTBOX_WRITE } from '../events/outbox';
 import { newId } from '../ids';
 import { Build } from './build.entity';
 import { Arch, BuildStatus, Platform } from './build.enums';
@@ -77,9 +77,9 @@ export class BuildsService {
         ],
       );
       if (!project) throw new NotFound('Project');
-      await this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, { id: build.projectId, name: project.name }, build);
+      this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, { id: build.projectId, name: project.name }, build);
       return build;
-    });
+    }, OUTBOX_WRITE);
   }
 
   start(accountId: string, id: string): Promise<Build> {
@@ -125,9 +125,9 @@ export class BuildsService {
         throw new Conflict(`Build is ${current.status.toUpperCase()}; this needs a ${from.toUpperCase()} build`);
       }
       const build = hydrate(tx.manager, Build, row);
-      await this.outbox.record(tx, accountId, type, { id: build.projectId, name: row.projectName }, build);
+      this.outbox.record(tx, accountId, type, { id: build.projectId, name: row.projectName }, build);
       return build;
-    });
+    }, OUTBOX_WRITE);
   }
 }
 

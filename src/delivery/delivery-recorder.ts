@@ -1,8 +1,7 @@
 import { EntityManager } from 'typeorm';
-import { DateUtils } from 'typeorm/util/DateUtils';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
-import { chunks } from '../db/raw-sql';
+import { chunks, storedDatetime } from '../db/raw-sql';
 import { EventBus } from '../events/event-bus';
 import { newId } from '../ids';
 import { Logger } from '../logger';
@@ -242,7 +241,7 @@ function trackHealth(health: Map<string, Health>, outcome: AttemptOutcome): void
 
 /** A Date as TypeORM stores `datetime` columns on SQLite, for the raw statements below. */
 function stored(date: Date | null): string | null {
-  return date === null ? null : DateUtils.mixedDateToUtcDatetimeString(date);
+  return date === null ? null : storedDatetime(date);
 }
 
 /**
