@@ -76,9 +76,10 @@ class Deferred {
  * TypeORM's sqlite driver shares one connection among all queries, so two interleaved transactions
  * would share one SQLite transaction: a rollback of one was seen to erase the other's committed rows.
  * Writes therefore run in turn. Writes that queue up while one runs form the next group: ONE SQLite
- * transaction, each write inside its own SAVEPOINT, so a write that fails is rolled back alone and
- * the others commit. Under load this saves a BEGIN and a COMMIT (with its WAL write) per write, and
- * each statement costs a round trip through a busy event loop. Nothing changes for a write alone.
+ * transaction. A write that fails is undone alone and the others commit: the group runs again
+ * without it, each write inside its own SAVEPOINT. Under load this saves a BEGIN and a COMMIT (with
+ * its WAL write) per write, and each statement costs a round trip through a busy event loop.
+ * Nothing changes for a write alone.
  * Work the writes defer (`tx.defer`) is done once for the group, which saves more statements.
  *
  * What each write sees: the writes before it in the group (and everything committed), as if each
@@ -119,16 +120,28 @@ export class WriteSerializer {
     this.running = undefined;
   }
 
-  private async commitGroup(group: Unit[]): Promise<void> {
+  /**
+   * Commits `group` in one transaction. Without `savepoints` (a group's first try) a write that
+   * fails undoes the whole transaction: it alone is rejected, and the others run again, each in a
+   * savepoint this time. Failures are rare, and a savepoint costs a statement per write.
+   */
+  private async commitGroup(group: Unit[], savepoints = false): Promise<void> {
     const runner = this.dataSource.createQueryRunner();
     let settled: Settled[];
     try {
-      settled = await this.runInTransaction(runner, group);
-    } catch (error) {
+      settled = await this.runInTransaction(runner, group, savepoints);
+    } catch (failure) {
       await runner.rollbackTransaction().catch(() => undefined);
       await runner.release();
-      if (group.length === 1) group[0].reject(error);
-      else for (const unit of group) await this.commitGroup([unit]);
+      if (failure instanceof WriteFailed) {
+        group[failure.index].reject(failure.error);
+        const others = group.filter((_, index) => index !== failure.index);
+        if (others.length > 0) await this.commitGroup(others, others.length > 1);
+      } else if (group.length === 1) {
+        group[0].reject(failure);
+      } else {
+        for (const unit of group) await this.commitGroup([unit]);
+      }
       return;
     }
     await runner.release();
@@ -149,11 +162,10 @@ export class WriteSerializer {
   }
 
   /**
-   * Runs the group's writes in one transaction and commits it; throws only when the group as a whole
-   * cannot commit. A lone write needs no savepoint: its failure rolls back the transaction.
+   * Runs the group's writes in one transaction and commits it. Throws `WriteFailed` when a write
+   * fails without a savepoint to undo it alone, anything else when the group cannot commit as a whole.
    */
-  private async runInTransaction(runner: QueryRunner, group: Unit[]): Promise<Settled[]> {
-    const alone = group.length === 1;
+  private async runInTransaction(runner: QueryRunner, group: Unit[], savepoints: boolean): Promise<Settled[]> {
     const connection = (await runner.connect()) as ExecConnection;
     const exec = (sql: string) =>
       new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));
@@ -162,13 +174,13 @@ export class WriteSerializer {
     const deferred = new Deferred();
     // Statements owed by the previous write, sent with the next one's SAVEPOINT in one round trip.
     let owed = '';
-    for (const unit of group) {
+    for (const [index, unit] of group.entries()) {
       if (!unit.options.aheadOfDeferred && !deferred.empty) {
         if (owed) await exec(owed);
         owed = '';
         await deferred.flush(runner.manager);
       }
-      if (!alone) await exec(`${owed}SAVEPOINT "write"`);
+      if (savepoints) await exec(`${owed}SAVEPOINT "write"`);
       const effects: Array<() => void> = [];
       const mine: Array<[DeferredBatch<unknown>, unknown]> = [];
       try {
@@ -179,13 +191,9 @@ export class WriteSerializer {
         });
         for (const [batch, item] of mine) deferred.add(batch, item);
         settled.push({ unit, value, effects });
-        owed = 'RELEASE "write"; ';
+        owed = savepoints ? 'RELEASE "write"; ' : '';
       } catch (error) {
-        if (alone) {
-          // The write's own error is the one to report, even if the rollback fails too.
-          await runner.rollbackTransaction().catch(() => undefined);
-          return [{ unit, error }];
-        }
+        if (!savepoints) throw new WriteFailed(index, error);
         settled.push({ unit, error });
         owed = 'ROLLBACK TO "write"; RELEASE "write"; ';
       }
@@ -195,4 +203,12 @@ export class WriteSerializer {
     await runner.commitTransaction();
     return settled;
   }
+}
+
+/** The write at `index` of a group without savepoints failed with `error`. */
+class WriteFailed {
+  constructor(
+    readonly index: number,
+    readonly error: unknown,
+  ) {}
 }

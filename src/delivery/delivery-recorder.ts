@@ -177,7 +177,7 @@ export class DeliveryRecorder {
       const disabled = await this.applyHealth(manager, outcomes.filter(isApplied));
       tx.afterCommit(() => this.announce(outcomes.filter(isApplied), disabled));
       return outcomes.map(isApplied);
-    });
+    }, { aheadOfDeferred: !outcomes.some(mayDisableWebhook) });
   }
 
   /** Resets or adds to consecutive-failure counts and disables webhooks; returns the ones disabled. */
@@ -211,8 +211,10 @@ export class DeliveryRecorder {
   }
 
   private announce(outcomes: AttemptOutcome[], disabled: Disabled[]): void {
+    const counts = new Map<DeliveryStatus, number>();
+    for (const outcome of outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
+    for (const [status, count] of counts) this.metrics.deliveries.inc({ outcome: OUTCOME_LABEL[status] }, count);
     for (const outcome of outcomes) {
-      this.metrics.deliveries.inc({ outcome: OUTCOME_LABEL[outcome.status] });
       this.bus.publish('delivery', { ...outcome.delivery, status: outcome.status });
       if (outcome.status === DeliveryStatus.FAILED) {
         this.logger.info({ deliveryId: outcome.delivery.id, webhookId: outcome.delivery.webhookId, attempts: outcome.number, error: outcome.error, status: outcome.responseStatus }, 'delivery failed');
@@ -223,6 +225,15 @@ export class DeliveryRecorder {
       this.bus.publish('webhook', { id, accountId });
     }
   }
+}
+
+/**
+ * Whether storing the outcome may disable its webhook, which the outbox's deferred rows depend on
+ * (see `WriteOptions.aheadOfDeferred`); stored deliveries it reads and writes only by id, of events
+ * already published.
+ */
+function mayDisableWebhook(outcome: AttemptOutcome): boolean {
+  return outcome.webhookEffect === 'gone' || outcome.webhookEffect === 'failed';
 }
 
 function trackHealth(health: Map<string, Health>, outcome: AttemptOutcome): void {

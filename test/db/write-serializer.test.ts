@@ -128,6 +128,23 @@ describe('group commit', () => {
     expect(effects.slice(2).sort()).toEqual(['a sees a,c', 'c sees a,c']);
   });
 
+  it('undoes the group when a write fails and runs the others again, each in a savepoint', async () => {
+    const holder = holdQueue();
+    const runs: string[] = [];
+    const write = (id: string, fail: boolean) =>
+      db.writes.write(async (tx) => {
+        runs.push(id);
+        await insertNote(id)(tx);
+        if (fail) throw new Error(`${id} failed`);
+      });
+    const results = Promise.allSettled([write('a', false), write('b', true), write('c', false), write('d', true), write('e', false)]);
+    holder.release();
+    expect((await results).map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    // First try: a, then b fails and undoes the group; second try with savepoints: d fails alone.
+    expect(runs).toEqual(['a', 'b', 'a', 'c', 'd', 'e']);
+    expect(await storedNotes()).toEqual(['a', 'c', 'e']);
+  });
+
   it('reports a failed SQL statement as that write’s error and keeps the group going', async () => {
     const holder = holdQueue();
     const results = Promise.allSettled([
