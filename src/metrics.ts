@@ -1,5 +1,10 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
 
+export interface DeliveryLoad {
+  queued: number;
+  inFlight: number;
+}
+
 /**
  * Every Prometheus metric of one app instance, on its own registry so that two instances in one
  * process (as in tests) never share counters.
@@ -22,16 +27,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly queueSize = new Gauge({
+  /** Read when metrics are scraped, not set per attempt: see `watchDeliveryLoad`. */
+  private deliveryLoad: () => DeliveryLoad = () => ({ queued: 0, inFlight: 0 });
+
+  readonly queueSize: Gauge = new Gauge({
     name: 'deskforge_webhook_queue_size',
     help: 'Deliveries due and waiting for a free slot.',
     registers: [this.registry],
+    collect: () => this.queueSize.set(this.deliveryLoad().queued),
   });
 
-  readonly inFlight = new Gauge({
+  readonly inFlight: Gauge = new Gauge({
     name: 'deskforge_webhook_attempts_in_flight',
     help: 'Webhook HTTP attempts under way.',
     registers: [this.registry],
+    collect: () => this.inFlight.set(this.deliveryLoad().inFlight),
   });
 
   readonly subscriptionsActive = new Gauge({
@@ -48,5 +58,10 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'deskforge_' });
+  }
+
+  /** The delivery engine's queue and in-flight counts, read at each scrape. */
+  watchDeliveryLoad(load: () => DeliveryLoad): void {
+    this.deliveryLoad = load;
   }
 }

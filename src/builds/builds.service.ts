@@ -1,12 +1,12 @@
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
+import { hydrate, queryRows, setClause, storedValue } from '../db/raw-sql';
 import { WriteTransaction } from '../db/write-serializer';
 import { Conflict, InvalidInput, NotFound } from '../errors';
 import { EventType } from '../events/event-type';
-import { Outbox } from '../events/outbox';
+import { Outbox, OUTBOX_WRITE } from '../events/outbox';
 import { newId } from '../ids';
-import { Project } from '../projects/project.entity';
 import { Build } from './build.entity';
 import { Arch, BuildStatus, Platform } from './build.enums';
 
@@ -44,12 +44,10 @@ export class BuildsService {
       throw new InvalidInput('version', `"version" must be 1 to ${VERSION_MAX} characters`);
     }
     return this.db.writes.write(async (tx) => {
-      const project = await tx.manager.findOneBy(Project, { id: input.projectId, accountId });
-      if (!project) throw new NotFound('Project');
-      const build = tx.manager.create(Build, {
+      const build = Object.assign(new Build(), {
         id: newId('build'),
         accountId,
-        projectId: project.id,
+        projectId: input.projectId,
         version,
         platform: input.platform,
         arch: input.arch,
@@ -60,26 +58,38 @@ export class BuildsService {
         startedAt: null,
         finishedAt: null,
       });
-      await tx.manager.insert(Build, build);
-      await this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, project, build);
+      // Inserted only if the account has the project, which comes back with it: one statement.
+      const [project] = await queryRows<{ name: string }>(
+        tx.manager,
+        `INSERT INTO "builds" ("id", "accountId", "projectId", "version", "platform", "arch", "status", "queuedAt")
+         SELECT ?, ?, "id", ?, ?, ?, ?, ? FROM "projects" WHERE "id" = ? AND "accountId" = ?
+         RETURNING (SELECT "name" FROM "projects" WHERE "projects"."id" = "builds"."projectId") AS "name"`,
+        [
+          build.id,
+          accountId,
+          version,
+          build.platform,
+          build.arch,
+          build.status,
+          storedValue(tx.manager, Build, 'queuedAt', build.queuedAt),
+          input.projectId,
+          accountId,
+        ],
+      );
+      if (!project) throw new NotFound('Project');
+      this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, { id: build.projectId, name: project.name }, build);
       return build;
-    });
+    }, OUTBOX_WRITE);
   }
 
   start(accountId: string, id: string): Promise<Build> {
-    return this.transition(accountId, id, BuildStatus.QUEUED, (build) => {
-      build.status = BuildStatus.RUNNING;
-      build.startedAt = this.clock.now();
-      return EventType.BUILD_STARTED;
-    });
+    return this.transition(accountId, id, BuildStatus.QUEUED, { status: BuildStatus.RUNNING, startedAt: this.clock.now() }, EventType.BUILD_STARTED);
   }
 
   complete(accountId: string, id: string, input: CompleteBuildFields): Promise<Build> {
     const outcome = checkCompletion(input);
-    return this.transition(accountId, id, BuildStatus.RUNNING, (build) => {
-      Object.assign(build, outcome, { finishedAt: this.clock.now() });
-      return outcome.status === BuildStatus.SUCCESS ? EventType.BUILD_SUCCEEDED : EventType.BUILD_FAILED;
-    });
+    const type = outcome.status === BuildStatus.SUCCESS ? EventType.BUILD_SUCCEEDED : EventType.BUILD_FAILED;
+    return this.transition(accountId, id, BuildStatus.RUNNING, { ...outcome, finishedAt: this.clock.now() }, type);
   }
 
   get(accountId: string, id: string): Promise<Build | null> {
@@ -90,24 +100,29 @@ export class BuildsService {
     return paginate(this.db.reader, Build, { accountId, projectId, status: args.status }, args, 'queuedAt');
   }
 
-  private transition(
-    accountId: string,
-    id: string,
-    from: BuildStatus,
-    apply: (build: Build) => EventType,
-  ): Promise<Build> {
+  /**
+   * Applies `changes` if the build is in state `from`, in one statement that also returns the build
+   * and its project's name; only when nothing matched does a second read tell NOT_FOUND from CONFLICT.
+   */
+  private transition(accountId: string, id: string, from: BuildStatus, changes: Partial<Build>, type: EventType): Promise<Build> {
     return this.db.writes.write(async (tx: WriteTransaction) => {
-      const build = await tx.manager.findOneBy(Build, { id, accountId });
-      if (!build) throw new NotFound('Build');
-      if (build.status !== from) {
-        throw new Conflict(`Build is ${build.status.toUpperCase()}; this needs a ${from.toUpperCase()} build`);
+      const set = setClause(tx.manager, Build, changes);
+      const [row] = await queryRows<Record<string, unknown> & { projectName: string }>(
+        tx.manager,
+        `UPDATE "builds" SET ${set.sql}
+         WHERE "id" = ? AND "accountId" = ? AND "status" = ?
+         RETURNING *, (SELECT "name" FROM "projects" WHERE "projects"."id" = "builds"."projectId") AS "projectName"`,
+        [...set.parameters, id, accountId, from],
+      );
+      if (!row) {
+        const [current] = await queryRows<{ status: BuildStatus }>(tx.manager, 'SELECT "status" FROM "builds" WHERE "id" = ? AND "accountId" = ?', [id, accountId]);
+        if (!current) throw new NotFound('Build');
+        throw new Conflict(`Build is ${current.status.toUpperCase()}; this needs a ${from.toUpperCase()} build`);
       }
-      const type = apply(build);
-      await tx.manager.save(Build, build);
-      const project = await tx.manager.findOneByOrFail(Project, { id: build.projectId });
-      await this.outbox.record(tx, accountId, type, project, build);
+      const build = hydrate(tx.manager, Build, row);
+      this.outbox.record(tx, accountId, type, { id: build.projectId, name: row.projectName }, build);
       return build;
-    });
+    }, OUTBOX_WRITE);
   }
 }
 

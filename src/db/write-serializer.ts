@@ -1,21 +1,97 @@
-import PQueue from 'p-queue';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
-/** What a write transaction gets: its manager, and a way to act only once it has committed. */
+/**
+ * Work that many writes of a group share, done in one go: the outbox inserts the events and
+ * deliveries of all the group's writes with one statement per table.
+ */
+export interface DeferredBatch<T> {
+  /** Does the work for `items` (in the order they were deferred) in the group's transaction. */
+  flush(manager: EntityManager, items: T[]): Promise<void>;
+}
+
+/** What a write transaction gets: its manager, and ways to act later in its group. */
 export interface WriteTransaction {
   manager: EntityManager;
-  /** Runs `effect` after the commit, before the next write starts; never when the transaction rolls back. */
+  /**
+   * Runs `effect` once this write has committed, in commit order, before any write queued after that
+   * commit starts; never when the write rolls back.
+   */
   afterCommit(effect: () => void): void;
+  /**
+   * Hands `item` to `batch`, flushed in this write's transaction before it commits: after this write
+   * and any later writes of its group that run `aheadOfDeferred`, and before any other write. Until
+   * then no statement sees what the flush writes. Dropped if this write fails.
+   */
+  defer<T>(batch: DeferredBatch<T>, item: T): void;
+}
+
+export interface WriteOptions {
+  /**
+   * The write neither reads nor changes what deferred work of earlier writes in its group reads or
+   * writes (for the outbox: events, deliveries, webhooks), so it may run before that work is flushed.
+   */
+  aheadOfDeferred?: boolean;
+}
+
+/** Most writes committed together (bounds how long the first of them waits for the others). */
+export const MAX_GROUP = 64;
+
+interface Unit {
+  work: (tx: WriteTransaction) => Promise<unknown>;
+  options: WriteOptions;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type Settled = { unit: Unit; value: unknown; effects: Array<() => void> } | { unit: Unit; error: unknown };
+
+interface ExecConnection {
+  exec(sql: string, callback: (error: Error | null) => void): void;
+}
+
+/** Deferred items of a group not flushed yet, per batch in order of first use. */
+class Deferred {
+  private readonly items = new Map<DeferredBatch<unknown>, unknown[]>();
+
+  add(batch: DeferredBatch<unknown>, item: unknown): void {
+    const items = this.items.get(batch);
+    if (items) items.push(item);
+    else this.items.set(batch, [item]);
+  }
+
+  get empty(): boolean {
+    return this.items.size === 0;
+  }
+
+  async flush(manager: EntityManager): Promise<void> {
+    const batches = [...this.items];
+    this.items.clear();
+    for (const [batch, items] of batches) await batch.flush(manager, items);
+  }
 }
 
 /**
- * Runs every write transaction one at a time. TypeORM's sqlite driver shares one connection among all
- * queries, so two interleaved transactions would share one SQLite transaction: a rollback of one was
- * seen to erase the other's committed rows. Serializing also gives a total commit order, which the
- * post-commit effects (publishing events) inherit.
+ * Runs every write transaction one at a time, as far as anyone can tell, with group commit.
+ *
+ * TypeORM's sqlite driver shares one connection among all queries, so two interleaved transactions
+ * would share one SQLite transaction: a rollback of one was seen to erase the other's committed rows.
+ * Writes therefore run in turn. Writes that queue up while one runs form the next group: ONE SQLite
+ * transaction. A write that fails is undone alone and the others commit: the group runs again
+ * without it, each write inside its own SAVEPOINT. Under load this saves a BEGIN and a COMMIT (with
+ * its WAL write) per write, and each statement costs a round trip through a busy event loop.
+ * Nothing changes for a write alone.
+ * Work the writes defer (`tx.defer`) is done once for the group, which saves more statements.
+ *
+ * What each write sees: the writes before it in the group (and everything committed), as if each
+ * had committed in turn. Once the group commits, the writes' `afterCommit` effects run in queue
+ * order (the commit order), then each caller gets its result or its own error. A group that cannot
+ * commit as a whole (COMMIT or a deferred flush fails, or SQLite itself ended the transaction) is
+ * rolled back and its writes run again one at a time; so `work` may run more than once, and must act
+ * outside the database only through `afterCommit`.
  */
 export class WriteSerializer {
-  private readonly queue = new PQueue({ concurrency: 1 });
+  private queue: Unit[] = [];
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -24,28 +100,115 @@ export class WriteSerializer {
 
   /** Write transactions waiting for their turn (a metric of write pressure). */
   get waiting(): number {
-    return this.queue.size;
+    return this.queue.length;
   }
 
-  write<T>(work: (tx: WriteTransaction) => Promise<T>): Promise<T> {
-    return this.queue.add(async () => {
-      const effects: Array<() => void> = [];
-      const result = await this.dataSource.transaction((manager) =>
-        work({ manager, afterCommit: (effect) => effects.push(effect) }),
-      );
-      for (const effect of effects) {
+  write<T>(work: (tx: WriteTransaction) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, options, resolve: resolve as (value: unknown) => void, reject });
+      this.running ??= this.drain();
+    });
+  }
+
+  /** Resolves once every queued write has finished. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) await this.commitGroup(this.queue.splice(0, MAX_GROUP));
+    this.running = undefined;
+  }
+
+  /**
+   * Commits `group` in one transaction. Without `savepoints` (a group's first try) a write that
+   * fails undoes the whole transaction: it alone is rejected, and the others run again, each in a
+   * savepoint this time. Failures are rare, and a savepoint costs a statement per write.
+   */
+  private async commitGroup(group: Unit[], savepoints = false): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    let settled: Settled[];
+    try {
+      settled = await this.runInTransaction(runner, group, savepoints);
+    } catch (failure) {
+      await runner.rollbackTransaction().catch(() => undefined);
+      await runner.release();
+      if (failure instanceof WriteFailed) {
+        group[failure.index].reject(failure.error);
+        const others = group.filter((_, index) => index !== failure.index);
+        if (others.length > 0) await this.commitGroup(others, others.length > 1);
+      } else if (group.length === 1) {
+        group[0].reject(failure);
+      } else {
+        for (const unit of group) await this.commitGroup([unit]);
+      }
+      return;
+    }
+    await runner.release();
+    for (const outcome of settled) {
+      if ('error' in outcome) {
+        outcome.unit.reject(outcome.error);
+        continue;
+      }
+      for (const effect of outcome.effects) {
         try {
           effect();
         } catch (error) {
           this.onEffectError(error);
         }
       }
-      return result;
-    }) as Promise<T>;
+      outcome.unit.resolve(outcome.value);
+    }
   }
 
-  /** Resolves once every queued write has finished. */
-  idle(): Promise<void> {
-    return this.queue.onIdle();
+  /**
+   * Runs the group's writes in one transaction and commits it. Throws `WriteFailed` when a write
+   * fails without a savepoint to undo it alone, anything else when the group cannot commit as a whole.
+   */
+  private async runInTransaction(runner: QueryRunner, group: Unit[], savepoints: boolean): Promise<Settled[]> {
+    const connection = (await runner.connect()) as ExecConnection;
+    const exec = (sql: string) =>
+      new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));
+    await runner.startTransaction();
+    const settled: Settled[] = [];
+    const deferred = new Deferred();
+    // Statements owed by the previous write, sent with the next one's SAVEPOINT in one round trip.
+    let owed = '';
+    for (const [index, unit] of group.entries()) {
+      if (!unit.options.aheadOfDeferred && !deferred.empty) {
+        if (owed) await exec(owed);
+        owed = '';
+        await deferred.flush(runner.manager);
+      }
+      if (savepoints) await exec(`${owed}SAVEPOINT "write"`);
+      const effects: Array<() => void> = [];
+      const mine: Array<[DeferredBatch<unknown>, unknown]> = [];
+      try {
+        const value = await unit.work({
+          manager: runner.manager,
+          afterCommit: (effect) => effects.push(effect),
+          defer: (batch, item) => mine.push([batch as DeferredBatch<unknown>, item]),
+        });
+        for (const [batch, item] of mine) deferred.add(batch, item);
+        settled.push({ unit, value, effects });
+        owed = savepoints ? 'RELEASE "write"; ' : '';
+      } catch (error) {
+        if (!savepoints) throw new WriteFailed(index, error);
+        settled.push({ unit, error });
+        owed = 'ROLLBACK TO "write"; RELEASE "write"; ';
+      }
+    }
+    if (owed.startsWith('ROLLBACK')) await exec(owed);
+    await deferred.flush(runner.manager);
+    await runner.commitTransaction();
+    return settled;
   }
+}
+
+/** The write at `index` of a group without savepoints failed with `error`. */
+class WriteFailed {
+  constructor(
+    readonly index: number,
+    readonly error: unknown,
+  ) {}
 }

@@ -1,7 +1,7 @@
 import { EntityManager } from 'typeorm';
-import { DateUtils } from 'typeorm/util/DateUtils';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
+import { chunks, storedDatetime } from '../db/raw-sql';
 import { EventBus } from '../events/event-bus';
 import { newId } from '../ids';
 import { Logger } from '../logger';
@@ -42,9 +42,6 @@ export interface DeliveryRecorderOptions {
   disableAfterFailures: number;
 }
 
-/** Most outcomes written by one transaction. */
-const MAX_BATCH = 200;
-
 const OUTCOME_LABEL: Record<DeliveryStatus, 'succeeded' | 'failed' | 'retried'> = {
   [DeliveryStatus.SUCCEEDED]: 'succeeded',
   [DeliveryStatus.FAILED]: 'failed',
@@ -81,8 +78,10 @@ interface Health {
  */
 export class DeliveryRecorder {
   private queue: Waiting[] = [];
+  private writing = 0;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
+  private roomWaiters: Array<{ below: number; resolve: () => void }> = [];
 
   constructor(
     private readonly db: Database,
@@ -104,6 +103,17 @@ export class DeliveryRecorder {
     });
   }
 
+  /** Outcomes handed over and not yet stored. */
+  get backlog(): number {
+    return this.queue.length + this.writing;
+  }
+
+  /** Resolves once fewer than `below` outcomes wait to be stored (at once if that is already so). */
+  room(below: number): Promise<void> {
+    if (this.backlog < below) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push({ below, resolve }));
+  }
+
   /** Writes whatever is waiting now and resolves once everything recorded so far is stored. */
   async flush(): Promise<void> {
     if (this.timer) this.drain();
@@ -114,9 +124,23 @@ export class DeliveryRecorder {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.draining ??= (async () => {
-      while (this.queue.length > 0) await this.writeBatch(this.queue.splice(0, MAX_BATCH));
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        this.writing = batch.length;
+        await this.writeBatch(batch);
+        this.writing = 0;
+        this.wakeRoomWaiters();
+      }
       this.draining = undefined;
     })();
+  }
+
+  private wakeRoomWaiters(): void {
+    if (this.roomWaiters.length === 0) return;
+    const backlog = this.backlog;
+    const waiting = this.roomWaiters;
+    this.roomWaiters = waiting.filter((waiter) => backlog >= waiter.below);
+    for (const waiter of waiting) if (backlog < waiter.below) waiter.resolve();
   }
 
   private async writeBatch(batch: Waiting[]): Promise<void> {
@@ -135,9 +159,10 @@ export class DeliveryRecorder {
   }
 
   /**
-   * One transaction for the whole batch, in a constant number of statements (this is the hot path):
-   * the delivery rows still PENDING take their new state; attempt rows are added for them and for
-   * any request actually made; webhook counters follow.
+   * One transaction for everything waiting, in a few set-based statements per 500 outcomes (this is
+   * the hot path): the delivery rows still PENDING take their new state; attempt rows are added for
+   * them and for any request actually made; webhook counters follow. Taking all that waits keeps up
+   * with any delivery rate the database can store: the busier the write queue, the larger the batch.
    */
   private write(outcomes: AttemptOutcome[]): Promise<boolean[]> {
     return this.db.writes.write(async (tx) => {
@@ -152,7 +177,7 @@ export class DeliveryRecorder {
       const disabled = await this.applyHealth(manager, outcomes.filter(isApplied));
       tx.afterCommit(() => this.announce(outcomes.filter(isApplied), disabled));
       return outcomes.map(isApplied);
-    });
+    }, { aheadOfDeferred: !outcomes.some(mayDisableWebhook) });
   }
 
   /** Resets or adds to consecutive-failure counts and disables webhooks; returns the ones disabled. */
@@ -186,8 +211,10 @@ export class DeliveryRecorder {
   }
 
   private announce(outcomes: AttemptOutcome[], disabled: Disabled[]): void {
+    const counts = new Map<DeliveryStatus, number>();
+    for (const outcome of outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
+    for (const [status, count] of counts) this.metrics.deliveries.inc({ outcome: OUTCOME_LABEL[status] }, count);
     for (const outcome of outcomes) {
-      this.metrics.deliveries.inc({ outcome: OUTCOME_LABEL[outcome.status] });
       this.bus.publish('delivery', { ...outcome.delivery, status: outcome.status });
       if (outcome.status === DeliveryStatus.FAILED) {
         this.logger.info({ deliveryId: outcome.delivery.id, webhookId: outcome.delivery.webhookId, attempts: outcome.number, error: outcome.error, status: outcome.responseStatus }, 'delivery failed');
@@ -198,6 +225,15 @@ export class DeliveryRecorder {
       this.bus.publish('webhook', { id, accountId });
     }
   }
+}
+
+/**
+ * Whether storing the outcome may disable its webhook, which the outbox's deferred rows depend on
+ * (see `WriteOptions.aheadOfDeferred`); stored deliveries it reads and writes only by id, of events
+ * already published.
+ */
+function mayDisableWebhook(outcome: AttemptOutcome): boolean {
+  return outcome.webhookEffect === 'gone' || outcome.webhookEffect === 'failed';
 }
 
 function trackHealth(health: Map<string, Health>, outcome: AttemptOutcome): void {
@@ -216,7 +252,7 @@ function trackHealth(health: Map<string, Health>, outcome: AttemptOutcome): void
 
 /** A Date as TypeORM stores `datetime` columns on SQLite, for the raw statements below. */
 function stored(date: Date | null): string | null {
-  return date === null ? null : DateUtils.mixedDateToUtcDatetimeString(date);
+  return date === null ? null : storedDatetime(date);
 }
 
 /**
@@ -224,40 +260,45 @@ function stored(date: Date | null): string | null {
  * the ids it changed. (It starts with WITH so TypeORM's SQLite runner returns the RETURNING rows.)
  */
 async function updatePendingDeliveries(manager: EntityManager, outcomes: AttemptOutcome[]): Promise<Set<string>> {
-  const rows = await manager.query(
-    `WITH "outcome" ("id", "status", "attemptCount", "nextAttemptAt", "completedAt") AS (VALUES ${outcomes.map(() => '(?, ?, ?, ?, ?)').join(', ')})
-     UPDATE "deliveries" SET "status" = "outcome"."status", "attemptCount" = "outcome"."attemptCount",
-       "nextAttemptAt" = "outcome"."nextAttemptAt", "completedAt" = "outcome"."completedAt"
-     FROM "outcome" WHERE "deliveries"."id" = "outcome"."id" AND "deliveries"."status" = ?
-     RETURNING "deliveries"."id" AS "id"`,
-    [
-      ...outcomes.flatMap((outcome) => [
-        outcome.delivery.id,
-        outcome.status,
-        outcome.number,
-        stored(outcome.nextAttemptAt),
-        stored(outcome.status === DeliveryStatus.PENDING ? null : new Date(outcome.startedAt.getTime() + outcome.durationMs)),
-      ]),
-      DeliveryStatus.PENDING,
-    ],
-  );
-  return new Set((rows as Array<{ id: string }>).map((row) => row.id));
+  const applied = new Set<string>();
+  for (const chunk of chunks(outcomes)) {
+    const rows = await manager.query(
+      `WITH "outcome" ("id", "status", "attemptCount", "nextAttemptAt", "completedAt") AS (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')})
+       UPDATE "deliveries" SET "status" = "outcome"."status", "attemptCount" = "outcome"."attemptCount",
+         "nextAttemptAt" = "outcome"."nextAttemptAt", "completedAt" = "outcome"."completedAt"
+       FROM "outcome" WHERE "deliveries"."id" = "outcome"."id" AND "deliveries"."status" = ?
+       RETURNING "deliveries"."id" AS "id"`,
+      [
+        ...chunk.flatMap((outcome) => [
+          outcome.delivery.id,
+          outcome.status,
+          outcome.number,
+          stored(outcome.nextAttemptAt),
+          stored(outcome.status === DeliveryStatus.PENDING ? null : new Date(outcome.startedAt.getTime() + outcome.durationMs)),
+        ]),
+        DeliveryStatus.PENDING,
+      ],
+    );
+    for (const row of rows as Array<{ id: string }>) applied.add(row.id);
+  }
+  return applied;
 }
 
 async function insertAttempts(manager: EntityManager, outcomes: AttemptOutcome[]): Promise<void> {
-  if (outcomes.length === 0) return;
-  await manager.query(
-    `INSERT INTO "delivery_attempts" ("id", "deliveryId", "number", "startedAt", "durationMs", "responseStatus", "responseBody", "error")
-     VALUES ${outcomes.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    outcomes.flatMap((outcome) => [
-      newId('att'),
-      outcome.delivery.id,
-      outcome.number,
-      stored(outcome.startedAt),
-      outcome.durationMs,
-      outcome.responseStatus,
-      outcome.responseBody,
-      outcome.error,
-    ]),
-  );
+  for (const chunk of chunks(outcomes)) {
+    await manager.query(
+      `INSERT INTO "delivery_attempts" ("id", "deliveryId", "number", "startedAt", "durationMs", "responseStatus", "responseBody", "error")
+       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      chunk.flatMap((outcome) => [
+        newId('att'),
+        outcome.delivery.id,
+        outcome.number,
+        stored(outcome.startedAt),
+        outcome.durationMs,
+        outcome.responseStatus,
+        outcome.responseBody,
+        outcome.error,
+      ]),
+    );
+  }
 }

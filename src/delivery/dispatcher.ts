@@ -1,4 +1,3 @@
-import PQueue from 'p-queue';
 import { version } from '../../package.json';
 import { Clock } from '../clock';
 import { WebhookConfig } from '../config';
@@ -10,6 +9,7 @@ import { Metrics } from '../metrics';
 import { Resolver } from '../webhooks/url-policy';
 import { AttemptOutcome, DeliveryRecorder } from './delivery-recorder';
 import { DeliveryStatus } from './delivery-status';
+import { LaneScheduler } from './lane-scheduler';
 import { Delivery } from './delivery.entity';
 import { RetryPolicy } from './retry-policy';
 import { AttemptResult, Sender } from './sender';
@@ -21,6 +21,8 @@ export const USER_AGENT = `DeskForge-Webhooks/${version}`;
 
 /** After an outcome could not be stored, the same attempt is made again this much later. */
 const RECORD_FAILURE_RETRY_MS = 1000;
+/** Finished attempts waiting to be stored beyond which new attempts wait (bounds memory; ~1 KB each). */
+const MAX_UNRECORDED = 5_000;
 /** Longest timer Node accepts; a later due time is re-checked when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -58,32 +60,30 @@ interface Job {
  * Turns pending deliveries into signed HTTP attempts. The database is the source of truth: this
  * holds only what it can rebuild from PENDING rows (`start()` does exactly that after a restart).
  *
- * Concurrency: each webhook has its own lane (a p-queue capped at `endpointConcurrency`) that feeds
- * the global p-queue (capped at `concurrency`), so a slow or dead endpoint holds at most its own
- * share of global slots. Deliveries due later wait on timers and hold no slot. An attempt releases
+ * Concurrency: each webhook is a lane of a `LaneScheduler`, capped at `endpointConcurrency`, under the
+ * global cap `concurrency`, so a slow or dead endpoint holds at most its own share of global slots.
+ * Deliveries due later wait on timers and hold no slot. An attempt releases
  * its slots as soon as the HTTP exchange ends; its outcome is stored by the `DeliveryRecorder`
  * (group commit), and a retry is scheduled only once that write has committed.
  */
 export class Dispatcher {
-  private readonly global: PQueue;
-  private readonly lanes = new Map<string, PQueue>();
+  private readonly lanes: LaneScheduler<Job>;
   /** Deliveries this process holds: waiting for their time, queued, in flight, or being recorded. */
   private readonly held = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** Attempts under way, with the means to cut them off at shutdown. */
-  private readonly running = new Map<Promise<void>, AbortController>();
+  /** Attempts under way (HTTP exchange, not the recording of its outcome). */
+  private readonly running = new Set<Promise<void>>();
   private readonly sender: Sender;
   private readonly recorder: DeliveryRecorder;
   private readonly webhooks: WebhookCache;
   private readonly stored: StoredDeliveryLoader;
   private readonly retries: RetryPolicy;
   private subscriptions: Unsubscribe[] = [];
-  private waiting = 0;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly deps: DispatcherDependencies) {
     const { config } = deps;
-    this.global = new PQueue({ concurrency: config.concurrency });
+    this.lanes = new LaneScheduler({ concurrency: config.concurrency, perLane: config.endpointConcurrency }, (job) => this.attempt(job));
     this.sender = new Sender({ timeoutMs: config.timeoutMs, allowPrivateUrls: config.allowPrivateUrls, resolve: deps.resolve, clock: deps.clock });
     this.recorder = new DeliveryRecorder(deps.db, deps.bus, deps.clock, deps.metrics, deps.logger, {
       windowMs: config.recordWindowMs,
@@ -92,6 +92,7 @@ export class Dispatcher {
     this.webhooks = new WebhookCache(deps.db.reader);
     this.stored = new StoredDeliveryLoader(deps.db.reader);
     this.retries = new RetryPolicy(config.retryDelaysMs, deps.random);
+    deps.metrics.watchDeliveryLoad(() => ({ queued: this.queued, inFlight: this.inFlight }));
   }
 
   /** Listens for new deliveries, then schedules every stored PENDING delivery at its `nextAttemptAt`. */
@@ -129,11 +130,8 @@ export class Dispatcher {
       for (const unsubscribe of this.subscriptions) unsubscribe();
       for (const timer of this.timers.values()) clearTimeout(timer);
       this.timers.clear();
-      this.global.clear();
-      for (const lane of this.lanes.values()) lane.clear();
-      this.waiting = 0;
-      this.deps.metrics.queueSize.set(0);
-      const inFlight = [...this.running.keys()];
+      this.lanes.clear();
+      const inFlight = [...this.running];
       if (inFlight.length > 0) {
         this.deps.logger.info({ inFlight: inFlight.length }, 'waiting for in-flight webhook attempts');
         let graceTimer: NodeJS.Timeout | undefined;
@@ -142,7 +140,7 @@ export class Dispatcher {
         clearTimeout(graceTimer);
         if (settled === 'late') {
           this.deps.logger.warn({ inFlight: this.running.size }, 'cutting off webhook attempts still in flight');
-          for (const controller of this.running.values()) controller.abort();
+          this.sender.abortAll();
           await Promise.allSettled(inFlight);
         }
       }
@@ -154,7 +152,7 @@ export class Dispatcher {
 
   /** Deliveries due and waiting for a free slot. */
   get queued(): number {
-    return this.waiting;
+    return this.lanes.waiting;
   }
 
   /** Attempts under way. */
@@ -185,45 +183,28 @@ export class Dispatcher {
   }
 
   private enqueue(job: Job): void {
-    this.waiting += 1;
-    this.deps.metrics.queueSize.set(this.waiting);
-    void this.lane(job.webhookId).add(() => this.global.add(() => this.attempt(job)));
-  }
-
-  private lane(webhookId: string): PQueue {
-    let lane = this.lanes.get(webhookId);
-    if (!lane) {
-      const created = new PQueue({ concurrency: this.deps.config.endpointConcurrency });
-      created.on('idle', () => {
-        if (this.lanes.get(webhookId) === created && created.size === 0 && created.pending === 0) this.lanes.delete(webhookId);
-      });
-      this.lanes.set(webhookId, created);
-      lane = created;
-    }
-    return lane;
+    this.lanes.push(job.webhookId, job);
   }
 
   private async attempt(job: Job): Promise<void> {
-    this.waiting -= 1;
-    this.deps.metrics.queueSize.set(this.waiting);
     if (this.stopping) return;
-    const controller = new AbortController();
-    const running = this.perform(job, controller.signal).then(
+    const running = this.perform(job).then(
       (outcome) => this.record(job, outcome),
       (error: unknown) => {
         this.deps.logger.error({ err: error, deliveryId: job.id }, 'webhook attempt failed unexpectedly');
         this.retryLater(job);
       },
     );
-    this.running.set(running, controller);
-    this.deps.metrics.inFlight.set(this.running.size);
+    this.running.add(running);
     await running;
     this.running.delete(running);
-    this.deps.metrics.inFlight.set(this.running.size);
+    // When the database falls behind, the slot is held until it catches up, so finished attempts
+    // never pile up in memory faster than they are stored.
+    if (this.recorder.backlog >= MAX_UNRECORDED) await this.recorder.room(MAX_UNRECORDED);
   }
 
   /** Makes one attempt; null when there is nothing to record (no longer pending, or cut off). */
-  private async perform(job: Job, signal: AbortSignal): Promise<AttemptOutcome | null> {
+  private async perform(job: Job): Promise<AttemptOutcome | null> {
     let { event, attemptCount } = job;
     if (!event) {
       const stored = await this.stored.load(job.id);
@@ -244,7 +225,6 @@ export class Dispatcher {
     const result = await this.sender.send({
       url: webhook.url,
       body: event.payload,
-      signal,
       headers: {
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
@@ -261,16 +241,18 @@ export class Dispatcher {
     });
     if (result.aborted) return null;
     this.deps.metrics.attemptDuration.observe(result.durationMs / 1000);
-    this.deps.logger.debug(
-      { deliveryId: job.id, webhookId: job.webhookId, attempt: number, status: result.status, error: result.error, durationMs: result.durationMs },
-      'webhook attempt',
-    );
+    if (this.deps.logger.isLevelEnabled('debug')) {
+      this.deps.logger.debug(
+        { deliveryId: job.id, webhookId: job.webhookId, attempt: number, status: result.status, error: result.error, durationMs: result.durationMs },
+        'webhook attempt',
+      );
+    }
     return this.outcomeOf(job, number, result);
   }
 
-  /** 2xx succeeds; 410 ends it and disables the webhook; anything else retries until the schedule runs out. */
   private outcomeOf(job: Job, number: number, result: AttemptResult): AttemptOutcome {
-    const base = {
+    const { status, nextAttemptAt, webhookEffect } = this.decide(number, result);
+    return {
       delivery: { id: job.id, accountId: job.accountId, webhookId: job.webhookId, eventId: job.eventId },
       number,
       sent: true,
@@ -279,16 +261,21 @@ export class Dispatcher {
       responseStatus: result.status,
       responseBody: result.body,
       error: result.error,
+      status,
+      nextAttemptAt,
+      webhookEffect,
     };
+  }
+
+  /** 2xx succeeds; 410 ends it and disables the webhook; anything else retries until the schedule runs out. */
+  private decide(number: number, result: AttemptResult): Pick<AttemptOutcome, 'status' | 'nextAttemptAt' | 'webhookEffect'> {
     const status = result.status;
-    if (status !== null && status >= 200 && status < 300) {
-      return { ...base, status: DeliveryStatus.SUCCEEDED, nextAttemptAt: null, webhookEffect: 'succeeded' };
-    }
-    if (status === 410) return { ...base, status: DeliveryStatus.FAILED, nextAttemptAt: null, webhookEffect: 'gone' };
+    if (status !== null && status >= 200 && status < 300) return { status: DeliveryStatus.SUCCEEDED, nextAttemptAt: null, webhookEffect: 'succeeded' };
+    if (status === 410) return { status: DeliveryStatus.FAILED, nextAttemptAt: null, webhookEffect: 'gone' };
     const now = this.deps.clock.now();
     const delay = this.retries.delayAfter(number, { status, retryAfter: result.retryAfter, now });
-    if (delay === null) return { ...base, status: DeliveryStatus.FAILED, nextAttemptAt: null, webhookEffect: 'failed' };
-    return { ...base, status: DeliveryStatus.PENDING, nextAttemptAt: new Date(now.getTime() + delay), webhookEffect: 'none' };
+    if (delay === null) return { status: DeliveryStatus.FAILED, nextAttemptAt: null, webhookEffect: 'failed' };
+    return { status: DeliveryStatus.PENDING, nextAttemptAt: new Date(now.getTime() + delay), webhookEffect: 'none' };
   }
 
   /** A delivery that cannot be sent ends FAILED with the reason, without touching the webhook's count. */

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { urlToHttpOptions } from 'node:url';
 import { Clock } from '../clock';
 import { bareHostname, isPublicAddress, Resolver } from '../webhooks/url-policy';
 
@@ -21,8 +22,6 @@ export interface OutgoingRequest {
   url: URL;
   headers: Record<string, string>;
   body: string;
-  /** Aborts the attempt (shutdown past its grace period); the result then carries `aborted`. */
-  signal?: AbortSignal;
 }
 
 /** What one attempt produced: a response status, or an error, never both missing. */
@@ -37,7 +36,7 @@ export interface AttemptResult {
   error: string | null;
   /** The `Retry-After` response header, if any. */
   retryAfter: string | null;
-  /** True when the attempt was cut short by `signal`; such an attempt is not recorded. */
+  /** True when the attempt was cut short by `abortAll()`; such an attempt is not recorded. */
   aborted: boolean;
 }
 
@@ -74,6 +73,10 @@ function refusal(host: string, address: string): AddressRefused {
 export class Sender {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  /** How to cut off each attempt in flight. */
+  private readonly inFlight = new Set<() => void>();
+  /** Request options per target URL object (webhooks keep theirs while cached), so URLs are not taken apart per attempt. */
+  private readonly targets = new WeakMap<URL, http.RequestOptions>();
 
   constructor(private readonly options: SenderOptions) {
     const lookup = this.lookup.bind(this) as LookupFunction;
@@ -112,11 +115,16 @@ export class Sender {
     return new Promise((resolve) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
+      let req: http.ClientRequest | undefined;
+      const abort = () => {
+        req?.destroy();
+        finish({ aborted: true, error: 'aborted at shutdown' });
+      };
       const finish = (outcome: Partial<AttemptResult>) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        request.signal?.removeEventListener('abort', onAbort);
+        this.inFlight.delete(abort);
         resolve({
           startedAt,
           durationMs: Math.round(performance.now() - started),
@@ -136,28 +144,23 @@ export class Sender {
       }
 
       const secure = request.url.protocol === 'https:';
-      let req: http.ClientRequest;
-      const onAbort = () => {
-        req.destroy();
-        finish({ aborted: true, error: 'aborted at shutdown' });
-      };
-      request.signal?.addEventListener('abort', onAbort, { once: true });
-      timer = setTimeout(() => req.destroy(new AttemptTimeout(`timeout after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+      this.inFlight.add(abort);
+      timer = setTimeout(() => req!.destroy(new AttemptTimeout(`timeout after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
 
       const issue = (firstTry: boolean) => {
-        req = (secure ? https : http).request(request.url, {
-          method: 'POST',
-          agent: secure ? this.httpsAgent : this.httpAgent,
+        const current = (secure ? https : http).request({
+          ...this.targetOf(request.url),
           headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
         });
+        req = current;
         let responseEnded: (() => void) | undefined;
-        req.on('error', (error: NodeJS.ErrnoException) => {
+        current.on('error', (error: NodeJS.ErrnoException) => {
           if (responseEnded) return responseEnded();
           // A kept-alive connection the receiver closed just as it was reused: not the receiver's failure.
-          if (firstTry && req.reusedSocket && STALE_SOCKET_CODES.has(error.code ?? '')) return issue(false);
+          if (firstTry && current.reusedSocket && STALE_SOCKET_CODES.has(error.code ?? '')) return issue(false);
           finish({ error: describeError(error) });
         });
-        req.on('response', (res) => {
+        current.on('response', (res) => {
           // Headers arrived in time: the status decides the outcome; the timer now only bounds the body read.
           const status = res.statusCode ?? null;
           const retryAfter = typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null;
@@ -182,7 +185,7 @@ export class Sender {
           res.on('close', done);
           res.on('error', done);
         });
-        req.end(request.body);
+        current.end(request.body);
       };
       issue(true);
     });
@@ -195,6 +198,21 @@ export class Sender {
     const host = bareHostname(url);
     if (isIP(host) && !isPublicAddress(host)) return refusal(host, host).message;
     return null;
+  }
+
+  private targetOf(url: URL): http.RequestOptions {
+    let target = this.targets.get(url);
+    if (!target) {
+      const secure = url.protocol === 'https:';
+      target = { ...urlToHttpOptions(url), method: 'POST', agent: secure ? this.httpsAgent : this.httpAgent };
+      this.targets.set(url, target);
+    }
+    return target;
+  }
+
+  /** Cuts off every attempt in flight (shutdown past its grace period); their results carry `aborted`. */
+  abortAll(): void {
+    for (const abort of [...this.inFlight]) abort();
   }
 
   /** Closes the kept-alive connections. */

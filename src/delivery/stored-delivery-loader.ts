@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { chunks } from '../db/raw-sql';
 import { DeliveryStatus } from './delivery-status';
 import { EventType } from '../events/event-type';
 
@@ -10,9 +11,6 @@ export interface StoredDelivery {
   type: EventType;
   payload: string;
 }
-
-/** Most ids in one query (SQLite allows far more parameters; this keeps each read short). */
-const MAX_IDS = 500;
 
 /**
  * Reads stored deliveries for attempts that did not come straight from a committed event (restart,
@@ -43,8 +41,7 @@ export class StoredDeliveryLoader {
     this.waiting = new Map();
     this.scheduled = false;
     const ids = [...batch.keys()];
-    for (let start = 0; start < ids.length; start += MAX_IDS) {
-      const chunk = ids.slice(start, start + MAX_IDS);
+    for (const chunk of chunks(ids)) {
       try {
         const rows: StoredDelivery[] = await this.reader.query(
           `SELECT "d"."id", "d"."status", "d"."attemptCount", "e"."type", "e"."payload"

@@ -1,37 +1,43 @@
+import { EntityManager } from 'typeorm';
 import { Build } from '../builds/build.entity';
 import { Clock } from '../clock';
-import { insertRows } from '../db/insert-rows';
-import { WriteTransaction } from '../db/write-serializer';
+import { chunks, insertRows, queryRows, storedDatetime, storedValue } from '../db/raw-sql';
+import { DeferredBatch, WriteOptions, WriteTransaction } from '../db/write-serializer';
 import { Delivery, newPendingDelivery } from '../delivery/delivery.entity';
 import { newId } from '../ids';
 import { Project } from '../projects/project.entity';
-import { Webhook } from '../webhooks/webhook.entity';
 import { EventBus } from './event-bus';
 import { serializeEventBody } from './event-payload';
 import { EventType } from './event-type';
 import { Event } from './event.entity';
 
+/** An event recorded by a write, inserted with its group's others; `deliveries` is filled then. */
+interface PendingEvent {
+  event: Event;
+  deliveries: Delivery[];
+}
+
 /**
  * The transactional outbox: a change, its event and a PENDING delivery for every active webhook of
  * the account subscribed to the type are written in the change's own transaction; the event is
  * published only after that transaction commits. A rollback leaves nothing stored and nothing sent.
+ *
+ * The rows are deferred to the write's group (see `WriteSerializer`): the events of all the writes
+ * of a group go in one INSERT, which also returns each event's subscribed webhooks, and their
+ * deliveries in another; writes that record events run `aheadOfDeferred`, as `OUTBOX_WRITE` says.
  */
 export class Outbox {
+  private readonly pending: DeferredBatch<PendingEvent> = { flush: (manager, items) => this.insert(manager, items) };
+
   constructor(
     private readonly bus: EventBus,
     private readonly clock: Clock,
   ) {}
 
-  async record(
-    tx: WriteTransaction,
-    accountId: string,
-    type: EventType,
-    project: Pick<Project, 'id' | 'name'>,
-    build?: Build,
-  ): Promise<Event> {
+  record(tx: WriteTransaction, accountId: string, type: EventType, project: Pick<Project, 'id' | 'name'>, build?: Build): Event {
     const createdAt = this.clock.now();
     const id = newId('evt');
-    const event = tx.manager.create(Event, {
+    const event = Object.assign(new Event(), {
       id,
       accountId,
       type,
@@ -41,12 +47,8 @@ export class Outbox {
       createdAt,
       test: false,
     });
-    await tx.manager.insert(Event, event);
-    const webhooks = await tx.manager.find(Webhook, { where: { accountId, active: true }, select: ['id', 'events'] });
-    const deliveries = webhooks
-      .filter((webhook) => webhook.events.includes(type))
-      .map((webhook) => newPendingDelivery(accountId, webhook.id, id, createdAt));
-    await insertRows(tx.manager, Delivery, deliveries);
+    const pending: PendingEvent = { event, deliveries: [] };
+    tx.defer(this.pending, pending);
     tx.afterCommit(() =>
       this.bus.publish('event', {
         id,
@@ -55,9 +57,42 @@ export class Outbox {
         projectId: project.id,
         createdAt,
         payload: event.payload,
-        deliveries: deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId })),
+        deliveries: pending.deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId })),
       }),
     );
     return event;
   }
+
+  /** The events, each returning its account's active webhooks subscribed to its type; then their deliveries. */
+  private async insert(manager: EntityManager, items: PendingEvent[]): Promise<void> {
+    const byId = new Map(items.map((item) => [item.event.id, item]));
+    for (const chunk of chunks(items)) {
+      const rows = await queryRows<{ id: string; webhookIds: string | null }>(
+        manager,
+        `INSERT INTO "events" ("id", "accountId", "type", "projectId", "buildId", "payload", "createdAt", "test")
+         VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+         RETURNING "id", (SELECT group_concat("webhooks"."id") FROM "webhooks"
+           WHERE "webhooks"."accountId" = "events"."accountId" AND "webhooks"."active" = 1
+             AND instr(',' || "webhooks"."events" || ',', ',' || "events"."type" || ',') > 0) AS "webhookIds"`,
+        chunk.flatMap(({ event }) => [
+          event.id,
+          event.accountId,
+          event.type,
+          event.projectId,
+          event.buildId,
+          event.payload,
+          storedDatetime(event.createdAt),
+          storedValue(manager, Event, 'test', event.test),
+        ]),
+      );
+      for (const { id, webhookIds } of rows) {
+        const { event, deliveries } = byId.get(id)!;
+        for (const webhookId of webhookIds?.split(',') ?? []) deliveries.push(newPendingDelivery(event.accountId, webhookId, id, event.createdAt));
+      }
+    }
+    await insertRows(manager, Delivery, items.flatMap((item) => item.deliveries));
+  }
 }
+
+/** Writes that record events and touch only their own tables besides (builds, projects): see `Outbox`. */
+export const OUTBOX_WRITE: WriteOptions = { aheadOfDeferred: true };

@@ -3,7 +3,7 @@ import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
 import { InvalidInput, NotFound } from '../errors';
 import { EventType } from '../events/event-type';
-import { Outbox } from '../events/outbox';
+import { Outbox, OUTBOX_WRITE } from '../events/outbox';
 import { newId } from '../ids';
 import { Project } from './project.entity';
 
@@ -29,9 +29,9 @@ export class ProjectsService {
       const now = this.clock.now();
       const project = tx.manager.create(Project, { id: newId('proj'), accountId, name, description, createdAt: now, updatedAt: now });
       await tx.manager.insert(Project, project);
-      await this.outbox.record(tx, accountId, EventType.PROJECT_CREATED, project);
+      this.outbox.record(tx, accountId, EventType.PROJECT_CREATED, project);
       return project;
-    });
+    }, OUTBOX_WRITE);
   }
 
   async update(accountId: string, id: string, input: ProjectFields): Promise<Project> {
@@ -43,9 +43,9 @@ export class ProjectsService {
       if (!project) throw new NotFound('Project');
       Object.assign(project, changes, { updatedAt: this.clock.now() });
       await tx.manager.save(Project, project);
-      await this.outbox.record(tx, accountId, EventType.PROJECT_UPDATED, project);
+      this.outbox.record(tx, accountId, EventType.PROJECT_UPDATED, project);
       return project;
-    });
+    }, OUTBOX_WRITE);
   }
 
   /** Deletes the project and its builds; `project.deleted` carries the project as it was. */
@@ -54,9 +54,9 @@ export class ProjectsService {
       const project = await tx.manager.findOneBy(Project, { id, accountId });
       if (!project) throw new NotFound('Project');
       await tx.manager.delete(Project, { id });
-      await this.outbox.record(tx, accountId, EventType.PROJECT_DELETED, project);
+      this.outbox.record(tx, accountId, EventType.PROJECT_DELETED, project);
       return project;
-    });
+    }, OUTBOX_WRITE);
   }
 
   get(accountId: string, id: string): Promise<Project | null> {

@@ -1,0 +1,97 @@
+import { EntityManager, EntityTarget, ObjectLiteral, QueryFailedError } from 'typeorm';
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+
+/**
+ * Plain parameterized SQL for the hot write paths. Under load each statement costs a round trip to
+ * SQLite's worker thread and back through a busy event loop, so these paths use few statements
+ * (RETURNING instead of a read after a write, one multi-row INSERT per table) and skip TypeORM's
+ * query builders; values still go through TypeORM's column conversions, so rows read the same
+ * whichever way they were written.
+ */
+
+/** Most rows (or ids) in one statement: well under SQLite's 32,766 parameters for any of our tables. */
+const STATEMENT_ROWS = 500;
+
+/** `items` in slices of at most `size`, for statements with one group of parameters per item. */
+export function* chunks<T>(items: T[], size = STATEMENT_ROWS): Generator<T[]> {
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}
+
+interface SqliteConnection {
+  all(sql: string, parameters: unknown[], callback: (error: Error | null, rows: unknown[]) => void): void;
+}
+
+/**
+ * Runs one statement on the manager's connection and returns its rows, whatever the statement
+ * (TypeORM's SQLite runner drops the RETURNING rows of an INSERT or UPDATE). Errors are TypeORM's
+ * `QueryFailedError`, as from `manager.query`.
+ */
+export async function queryRows<T>(manager: EntityManager, sql: string, parameters: unknown[] = []): Promise<T[]> {
+  const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+  const connection = (await runner.connect()) as SqliteConnection;
+  return new Promise((resolve, reject) => {
+    connection.all(sql, parameters, (error, rows) => {
+      if (error) reject(new QueryFailedError(sql, parameters, error));
+      else resolve(rows as T[]);
+    });
+  });
+}
+
+function columnOf<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, property: string): ColumnMetadata {
+  const column = manager.connection.getMetadata(target).findColumnWithPropertyName(property);
+  if (!column) throw new Error(`${String(target)} has no column for ${property}`);
+  return column;
+}
+
+/**
+ * A Date as TypeORM stores `datetime` columns on SQLite (`YYYY-MM-DD HH:MM:SS.SSS`, UTC), the same
+ * text as its DateUtils makes for years 0000-9999, from one native call instead of ten paddings.
+ */
+export function storedDatetime(date: Date): string {
+  const iso = date.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+}
+
+function persistentValue(manager: EntityManager, column: ColumnMetadata, value: unknown): unknown {
+  if (value instanceof Date && column.type === 'datetime' && !column.transformer) return storedDatetime(value);
+  return manager.connection.driver.preparePersistentValue(value, column);
+}
+
+/** A property value as TypeORM stores it in its column (dates as UTC text, booleans as 0/1, transformers applied). */
+export function storedValue<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, property: keyof T & string, value: unknown): unknown {
+  return persistentValue(manager, columnOf(manager, target, property), value);
+}
+
+/** `"column" = ?, …` for an UPDATE of the given properties, with their stored values. */
+export function setClause<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, changes: Partial<T>): { sql: string; parameters: unknown[] } {
+  const columns = Object.keys(changes).map((property) => columnOf(manager, target, property));
+  return {
+    sql: columns.map((column) => `"${column.databaseName}" = ?`).join(', '),
+    parameters: columns.map((column) => persistentValue(manager, column, changes[column.propertyName])),
+  };
+}
+
+/**
+ * Inserts complete rows (every column given, none read back) in as few statements as the row count
+ * allows. Unlike `manager.insert`, nothing is re-selected or merged back into the objects.
+ */
+export async function insertRows<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, rows: T[]): Promise<void> {
+  if (rows.length === 0) return;
+  const metadata = manager.connection.getMetadata(target);
+  const columns = metadata.columns.filter((column) => rows[0][column.propertyName] !== undefined);
+  const names = columns.map((column) => `"${column.databaseName}"`).join(', ');
+  const placeholders = `(${columns.map(() => '?').join(', ')})`;
+  for (const chunk of chunks(rows)) {
+    const parameters = chunk.flatMap((row) => columns.map((column) => persistentValue(manager, column, row[column.propertyName])));
+    await queryRows(manager, `INSERT INTO "${metadata.tableName}" (${names}) VALUES ${chunk.map(() => placeholders).join(', ')}`, parameters);
+  }
+}
+
+/** An entity from a raw row (`SELECT *` or `RETURNING *`), with TypeORM's conversions (dates, booleans, transformers). */
+export function hydrate<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, row: Record<string, unknown>): T {
+  const entity = manager.create(target) as Record<string, unknown>;
+  for (const column of manager.connection.getMetadata(target).columns) {
+    entity[column.propertyName] = manager.connection.driver.prepareHydratedValue(row[column.databaseName], column);
+  }
+  return entity as T;
+}

@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../../src/clock';
+import { Database, openDatabase } from '../../src/db/database';
+import { AttemptOutcome, DeliveryRecorder } from '../../src/delivery/delivery-recorder';
+import { DeliveryStatus } from '../../src/delivery/delivery-status';
+import { InProcessEventBus } from '../../src/events/event-bus';
+import { createLogger } from '../../src/logger';
+import { Metrics } from '../../src/metrics';
+
+describe('delivery recorder', () => {
+  let dir: string;
+  let db: Database;
+  let recorder: DeliveryRecorder;
+  const published: string[] = [];
+  let next = 0;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'deskforge-recorder-'));
+    db = await openDatabase(join(dir, 'recorder.sqlite'));
+    const bus = new InProcessEventBus();
+    bus.subscribe('delivery', (update) => published.push(update.id));
+    recorder = new DeliveryRecorder(db, bus, systemClock, new Metrics(), createLogger('silent'), { windowMs: 2, disableAfterFailures: 15 });
+    await db.dataSource.query(
+      `INSERT INTO events (id, accountId, type, projectId, payload, createdAt, test) VALUES ('evt_1', 'acc_1', 'project.created', 'proj_1', '{}', '2024-01-01 00:00:00.000', 0)`,
+    );
+  });
+  afterAll(async () => {
+    await recorder.flush();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `count` PENDING deliveries stored, and a successful first attempt for each. */
+  async function pendingOutcomes(count: number): Promise<AttemptOutcome[]> {
+    const ids = Array.from({ length: count }, () => `dlv_${(next += 1)}`);
+    await db.writes.write(async ({ manager }) => {
+      for (const id of ids) {
+        await manager.query(
+          `INSERT INTO deliveries (id, accountId, webhookId, eventId, status, attemptCount, nextAttemptAt, createdAt) VALUES (?, 'acc_1', 'wh_1', 'evt_1', 'pending', 0, NULL, '2024-01-01 00:00:00.000')`,
+          [id],
+        );
+      }
+    });
+    return ids.map((id) => ({
+      delivery: { id, accountId: 'acc_1', webhookId: 'wh_1', eventId: 'evt_1' },
+      number: 1,
+      sent: true,
+      startedAt: new Date(),
+      durationMs: 3,
+      responseStatus: 200,
+      responseBody: 'ok',
+      error: null,
+      status: DeliveryStatus.SUCCEEDED,
+      nextAttemptAt: null,
+      webhookEffect: 'succeeded',
+    }));
+  }
+
+  it('stores everything that waits in one transaction, however many (more than one statement holds)', async () => {
+    const outcomes = await pendingOutcomes(1_234);
+    const writes = jest.spyOn(db.writes, 'write');
+    const applied = await Promise.all(outcomes.map((outcome) => recorder.record(outcome)));
+    expect(writes).toHaveBeenCalledTimes(1);
+    writes.mockRestore();
+    expect(applied.every(Boolean)).toBe(true);
+    const [{ succeeded }] = await db.reader.query(`SELECT count(*) AS succeeded FROM deliveries WHERE status = 'succeeded'`);
+    expect(succeeded).toBe(1_234);
+    const [{ attempts }] = await db.reader.query('SELECT count(*) AS attempts FROM delivery_attempts');
+    expect(attempts).toBe(1_234);
+    expect(published).toHaveLength(1_234);
+    expect(recorder.backlog).toBe(0);
+  });
+
+  it('counts what waits to be stored, and room() resolves once the backlog is below the bound', async () => {
+    const outcomes = await pendingOutcomes(30);
+    let release!: () => void;
+    let holding!: () => void;
+    const writing = new Promise<void>((resolve) => (holding = resolve));
+    const held = db.writes.write(() => {
+      holding();
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    await writing;
+    const stored = Promise.all(outcomes.map((outcome) => recorder.record(outcome)));
+    expect(recorder.backlog).toBe(30);
+    let roomMade = false;
+    const room = recorder.room(10).then(() => (roomMade = true));
+    await expect(recorder.room(31)).resolves.toBeUndefined();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(roomMade).toBe(false);
+    release();
+    await held;
+    await stored;
+    await room;
+    expect(recorder.backlog).toBe(0);
+  });
+});
