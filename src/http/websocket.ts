@@ -1,6 +1,5 @@
 import { ApolloServerPlugin } from '@apollo/server';
 import {
-  DocumentNode,
   ExecutionArgs,
   ExecutionResult,
   FormattedExecutionResult,
@@ -19,8 +18,10 @@ import { EventBus } from '../events/event-bus';
 import { viewerFromHeader } from '../graphql/auth';
 import { GraphQLContext, Services } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/error-format';
+import { DocumentCache } from '../graphql/document-cache';
 import { ConnectionFeed } from '../graphql/live-iterator';
 import { queryLimitRules } from '../graphql/query-limits';
+import { createSharedSubscribe } from '../graphql/shared-execution';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
 
@@ -62,6 +63,9 @@ interface LiveConnection {
 }
 
 type ConnectionParams = Record<string, unknown> | undefined;
+
+/** Total query text of the parsed documents kept for reuse (typical subscriptions are a few hundred characters). */
+const DOCUMENT_CACHE_CHARS = 256 * 1024;
 
 const FORBIDDEN_REASON = "A valid API key is required: send connectionParams { authorization: 'Bearer <apiKey>' }";
 
@@ -118,6 +122,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   const formatError = createErrorFormatter(logger);
   const rules = [...specifiedRules, ...queryLimitRules(limits)];
   const connections = new Set<LiveConnection>();
+  const documents = new DocumentCache(DOCUMENT_CACHE_CHARS);
   /**
    * Keys revoked while this server runs. A key revoked while its `connection_init` was being checked
    * would otherwise slip through: the check read it before the commit, the revocation found no
@@ -133,14 +138,17 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     if (Object.keys(ctx.subscriptions).length > live.subscriptionsPerConnection) {
       return [badRequest(`At most ${live.subscriptionsPerConnection} operations may run at once on one connection`)];
     }
-    let document: DocumentNode;
-    try {
-      document = parse(payload.query);
-    } catch (error) {
-      return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+    let document = documents.get(payload.query);
+    if (!document) {
+      try {
+        document = parse(payload.query);
+      } catch (error) {
+        return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+      }
+      const errors = validate(schema, document, rules);
+      if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+      documents.set(payload.query, document);
     }
-    const errors = validate(schema, document, rules);
-    if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
     const contextValue: GraphQLContext = { viewer: ctx.extra.viewer ?? null, services, live: ctx.extra.feed };
     return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
   };
@@ -158,6 +166,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
       return true;
     },
     onSubscribe: (ctx, _id, payload) => prepare(ctx, payload),
+    subscribe: createSharedSubscribe(),
     onNext(_ctx, _id, _payload, _args, result: ExecutionResult): FormattedExecutionResult | void {
       if (!result.errors) return;
       // Without data and without a path, the operation failed before execution: its variables did not coerce.
