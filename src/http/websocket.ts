@@ -24,6 +24,7 @@ import { queryLimitRules } from '../graphql/query-limits';
 import { createSharedSubscribe } from '../graphql/shared-execution';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
+import { NextPayloads } from './next-payloads';
 
 /** Close codes a live client may see, beyond graphql-ws's own (4400 bad message, 4408 init timeout, 4409 duplicate id). */
 export const LiveCloseCode = {
@@ -153,6 +154,15 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
   };
 
+  /** What a `next` message carries for `result`: as graphql-ws would send it, with our error formatting. */
+  const payloadOf = (result: ExecutionResult): FormattedExecutionResult => {
+    if (!result.errors) return result as FormattedExecutionResult;
+    // Without data and without a path, the operation failed before execution: its variables did not coerce.
+    const errors = result.errors.map((error) => (result.data === undefined && error.path === undefined ? withCode(error, 'BAD_USER_INPUT') : error));
+    return { ...result, errors: format(errors) };
+  };
+  const nextPayloads = new NextPayloads(payloadOf);
+
   const server = makeServer<ConnectionParams, LiveConnection>({
     connectionInitWaitTimeout: live.connectionInitTimeoutMs,
     async onConnect(ctx) {
@@ -167,12 +177,8 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     },
     onSubscribe: (ctx, _id, payload) => prepare(ctx, payload),
     subscribe: createSharedSubscribe(),
-    onNext(_ctx, _id, _payload, _args, result: ExecutionResult): FormattedExecutionResult | void {
-      if (!result.errors) return;
-      // Without data and without a path, the operation failed before execution: its variables did not coerce.
-      const errors = result.errors.map((error) => (result.data === undefined && error.path === undefined ? withCode(error, 'BAD_USER_INPUT') : error));
-      return { ...result, errors: format(errors) };
-    },
+    // A placeholder, not the payload: `send` splices in the payload, serialized once per shared result.
+    onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => nextPayloads.placeholder(result) as FormattedExecutionResult,
     onError: (_ctx, _id, _payload, errors) => format(errors),
   });
 
@@ -207,7 +213,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
         send: (data) =>
           new Promise<void>((resolve) => {
             if (socket.readyState !== WebSocket.OPEN) return resolve();
-            socket.send(data, () => resolve());
+            socket.send(nextPayloads.frame(data), () => resolve());
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
