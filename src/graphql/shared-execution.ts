@@ -1,5 +1,6 @@
 import { createSourceEventStream, DocumentNode, execute, ExecutionArgs, ExecutionResult } from 'graphql';
 import { GraphQLContext } from './context';
+import { LiveIterator } from './live-iterator';
 
 type PromiseOrValue<T> = Promise<T> | T;
 
@@ -50,10 +51,96 @@ export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncI
     const stream = await createSourceEventStream(args);
     if (!isAsyncIterable(stream)) return stream;
     const accountId = (args.contextValue as GraphQLContext | undefined)?.viewer?.accountId;
-    if (accountId === undefined) return mapIterator(stream, (event) => execute({ ...args, rootValue: event }));
-    const key = JSON.stringify([documentId(args.document), args.operationName ?? null, args.variableValues ?? null, accountId]);
-    return mapIterator(stream, (event) => executeShared(args, key, event));
+    const key = accountId === undefined ? undefined : JSON.stringify([documentId(args.document), args.operationName ?? null, args.variableValues ?? null, accountId]);
+    const run = (event: unknown) => (key === undefined ? execute({ ...args, rootValue: event }) : executeShared(args, key, event));
+    return stream instanceof LiveIterator ? new SharedStream(stream, run) : mapIterator(stream, run);
   };
+}
+
+/** Where `SharedStream.pipeTo` writes results. */
+export interface ResultSink {
+  /**
+   * Sends one result. Returns true when the sink can take the next one at once; false when it is
+   * backed up, and then calls `ready` once it can.
+   */
+  write(result: ExecutionResult, ready: () => void): boolean;
+}
+
+/**
+ * A subscription's results over a `LiveIterator` of source events. Read it as an async iterator (what
+ * graphql-ws does by default), or `pipeTo` a sink: then each event's result is written on the
+ * publisher's stack, with no promise per subscriber and event, as long as the result is ready at once
+ * and the sink keeps up. An execution that returns a promise, or a sink that backs up, pauses the
+ * source (whose bounded queue keeps the events in order) until it is done. Either way each subscriber
+ * gets every event once, in publish order.
+ */
+export class SharedStream implements AsyncIterableIterator<ExecutionResult> {
+  private readonly mapped: AsyncIterableIterator<ExecutionResult>;
+  private piped: Promise<IteratorResult<ExecutionResult>> | undefined;
+
+  constructor(
+    private readonly source: LiveIterator<unknown>,
+    private readonly run: (event: unknown) => PromiseOrValue<ExecutionResult>,
+  ) {
+    this.mapped = mapIterator(source, run);
+  }
+
+  /** Piped, resolves once the stream has ended, and rejects if an execution failed (that ends it too). */
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.piped ?? this.mapped.next();
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    return this.mapped.return!();
+  }
+
+  throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    return this.mapped.throw!(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Writes every result to `sink` from now on instead of yielding it. */
+  pipeTo(sink: ResultSink): void {
+    const { source, run } = this;
+    let fail!: (error: unknown) => void;
+    let ended!: () => void;
+    this.piped = new Promise<IteratorResult<ExecutionResult>>((resolve, reject) => {
+      fail = (error) => {
+        source.end();
+        reject(error);
+      };
+      ended = () => resolve({ value: undefined, done: true });
+    });
+    // Handled by whoever calls `next`, which may come a tick after a failure.
+    this.piped.catch(() => {});
+    const resume = () => source.resume();
+    const write = (result: ExecutionResult): boolean => source.isEnded || sink.write(result, resume);
+    source.consume((event) => {
+      let result: PromiseOrValue<ExecutionResult>;
+      try {
+        result = run(event);
+      } catch (error) {
+        return fail(error);
+      }
+      if (!isPromiseLike(result)) {
+        if (!write(result)) source.pause();
+        return;
+      }
+      source.pause();
+      result.then((value) => {
+        if (write(value)) source.resume();
+      }, fail);
+    });
+    // A consumed source's `next` settles only when it ends.
+    void source.next().then(ended);
+  }
+}
+
+function isPromiseLike<T>(value: PromiseOrValue<T>): value is Promise<T> {
+  return typeof (value as Promise<T>)?.then === 'function';
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

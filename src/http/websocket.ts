@@ -21,10 +21,10 @@ import { createErrorFormatter } from '../graphql/error-format';
 import { DocumentCache } from '../graphql/document-cache';
 import { ConnectionFeed } from '../graphql/live-iterator';
 import { queryLimitRules } from '../graphql/query-limits';
-import { createSharedSubscribe } from '../graphql/shared-execution';
+import { createSharedSubscribe, SharedStream } from '../graphql/shared-execution';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
-import { NextPayloads } from './next-payloads';
+import { NextFrames } from './next-frames';
 
 /** Close codes a live client may see, beyond graphql-ws's own (4400 bad message, 4408 init timeout, 4409 duplicate id). */
 export const LiveCloseCode = {
@@ -161,7 +161,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     const errors = result.errors.map((error) => (result.data === undefined && error.path === undefined ? withCode(error, 'BAD_USER_INPUT') : error));
     return { ...result, errors: format(errors) };
   };
-  const nextPayloads = new NextPayloads(payloadOf);
+  const nextFrames = new NextFrames(payloadOf);
 
   const server = makeServer<ConnectionParams, LiveConnection>({
     connectionInitWaitTimeout: live.connectionInitTimeoutMs,
@@ -177,8 +177,12 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     },
     onSubscribe: (ctx, _id, payload) => prepare(ctx, payload),
     subscribe: createSharedSubscribe(),
-    // A placeholder, not the payload: `send` splices in the payload, serialized once per shared result.
-    onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => nextPayloads.placeholder(result) as FormattedExecutionResult,
+    onOperation(ctx, id, _payload, _args, result) {
+      // Live subscriptions write their results straight to the socket; graphql-ws still runs the
+      // operation (complete, close, errors) and waits on the stream until it ends.
+      if (result instanceof SharedStream) result.pipeTo(nextFrames.sink(ctx.extra.socket, id, () => id in ctx.subscriptions));
+    },
+    onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => (result.errors ? payloadOf(result) : undefined),
     onError: (_ctx, _id, _payload, errors) => format(errors),
   });
 
@@ -213,7 +217,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
         send: (data) =>
           new Promise<void>((resolve) => {
             if (socket.readyState !== WebSocket.OPEN) return resolve();
-            socket.send(nextPayloads.frame(data), () => resolve());
+            socket.send(data, () => resolve());
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>

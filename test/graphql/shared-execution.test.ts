@@ -2,7 +2,8 @@ import { ExecutionResult, GraphQLID, GraphQLNonNull, GraphQLObjectType, GraphQLS
 import { InProcessEventBus } from '../../src/events/event-bus';
 import { DocumentCache } from '../../src/graphql/document-cache';
 import { LiveIterator } from '../../src/graphql/live-iterator';
-import { createSharedSubscribe } from '../../src/graphql/shared-execution';
+import { createSharedSubscribe, ResultSink, SharedStream } from '../../src/graphql/shared-execution';
+import { waitFor } from '../helpers/wait-for';
 
 /**
  * The shared `subscribe` against a small schema whose resolvers count their calls: one execution
@@ -12,9 +13,13 @@ interface Message {
   accountId: string;
   id: string;
   fail?: boolean;
+  /** `later` resolves once this settles. */
+  wait?: Promise<void>;
 }
 
 const calls = { title: 0, id: 0 };
+const BUFFER = 3;
+let overflows = 0;
 
 function makeSchema(bus: InProcessEventBus) {
   const Item = new GraphQLObjectType<Message>({
@@ -36,6 +41,13 @@ function makeSchema(bus: InProcessEventBus) {
           return `${args.prefix ?? ''}${message.id} for ${context.viewer?.accountId}`;
         },
       },
+      later: {
+        type: GraphQLString,
+        resolve: async (message) => {
+          await message.wait;
+          return message.id;
+        },
+      },
     },
   });
   return new GraphQLSchema({
@@ -48,7 +60,7 @@ function makeSchema(bus: InProcessEventBus) {
           subscribe: () =>
             new LiveIterator<Message>(
               (push) => bus.subscribe('event', (message) => push(message as unknown as Message)),
-              { bufferSize: 100, onOverflow: () => {}, onEnd: () => {} },
+              { bufferSize: BUFFER, onOverflow: () => (overflows += 1), onEnd: () => {} },
             ),
           resolve: (message: Message) => message,
         },
@@ -87,6 +99,7 @@ describe('shared subscription execution', () => {
   beforeEach(() => {
     calls.title = 0;
     calls.id = 0;
+    overflows = 0;
   });
   afterEach(async () => {
     await Promise.all(iterators.splice(0).map((iterator) => iterator.return?.()));
@@ -177,5 +190,97 @@ describe('shared subscription execution', () => {
     const result = await subscribeFn({ schema, document: parse('subscription ($p: Int!) { items { title(prefix: $p) } }'), contextValue: {} });
     expect(Symbol.asyncIterator in result).toBe(false);
     expect((result as ExecutionResult).errors?.[0].message).toMatch(/\$p/);
+  });
+
+  describe('piped to a sink', () => {
+    /** A sink that records what it gets; `backedUp` makes it ask for a pause after each write. */
+    function recordingSink() {
+      const sink = {
+        written: [] as unknown[],
+        backedUp: false,
+        ready: undefined as (() => void) | undefined,
+        write(result: ExecutionResult, ready: () => void) {
+          sink.written.push(result.data?.items);
+          if (!sink.backedUp) return true;
+          sink.ready = ready;
+          return false;
+        },
+        /** The sink caught up: it takes writes again. */
+        drain() {
+          sink.backedUp = false;
+          const ready = sink.ready;
+          sink.ready = undefined;
+          ready?.();
+        },
+      };
+      return sink satisfies ResultSink;
+    }
+
+    async function piped(query: string, sink: ResultSink) {
+      const stream = await subscribe(createSharedSubscribe(), query);
+      expect(stream).toBeInstanceOf(SharedStream);
+      (stream as SharedStream).pipeTo(sink);
+      return stream;
+    }
+
+    it('writes each result on the publisher\'s stack, in publish order', async () => {
+      const sink = recordingSink();
+      await piped('subscription { items { id } }', sink);
+      publish({ accountId: 'acct-1', id: 'e1' });
+      publish({ accountId: 'acct-1', id: 'e2' });
+      expect(sink.written).toEqual([{ id: 'e1' }, { id: 'e2' }]);
+    });
+
+    it('holds events in the bounded queue while the sink is backed up, then writes them in order', async () => {
+      const sink = recordingSink();
+      const stream = await piped('subscription { items { id } }', sink);
+      sink.backedUp = true;
+      publish({ accountId: 'acct-1', id: 'e1' });
+      publish({ accountId: 'acct-1', id: 'e2' });
+      publish({ accountId: 'acct-1', id: 'e3' });
+      expect(sink.written).toEqual([{ id: 'e1' }]);
+      sink.drain();
+      publish({ accountId: 'acct-1', id: 'e4' });
+      expect(sink.written.map((item) => (item as { id: string }).id)).toEqual(['e1', 'e2', 'e3', 'e4']);
+
+      // Backed up for good: the queue fills, and one more ends the stream.
+      sink.backedUp = true;
+      for (let n = 5; n <= 5 + BUFFER + 1; n += 1) publish({ accountId: 'acct-1', id: `e${n}` });
+      expect(overflows).toBe(1);
+      await expect(stream.next()).resolves.toEqual({ value: undefined, done: true });
+      sink.drain();
+      expect(sink.written).toHaveLength(5);
+    });
+
+    it('keeps publish order when results take a while', async () => {
+      const sink = recordingSink();
+      const stream = await piped('subscription { items { id later } }', sink);
+      let release!: () => void;
+      const wait = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      publish({ accountId: 'acct-1', id: 'slow', wait });
+      publish({ accountId: 'acct-1', id: 'quick' });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(sink.written).toEqual([]);
+      release();
+      await waitFor(() => sink.written.length === 2);
+      expect(sink.written).toEqual([
+        { id: 'slow', later: 'slow' },
+        { id: 'quick', later: 'quick' },
+      ]);
+      await stream.return?.();
+    });
+
+    it('ends on return: the stream is done and nothing more is written', async () => {
+      const sink = recordingSink();
+      const stream = await piped('subscription { items { id } }', sink);
+      const done = stream.next();
+      publish({ accountId: 'acct-1', id: 'e1' });
+      await stream.return?.();
+      await expect(done).resolves.toEqual({ value: undefined, done: true });
+      publish({ accountId: 'acct-1', id: 'e2' });
+      expect(sink.written).toEqual([{ id: 'e1' }]);
+    });
   });
 });
