@@ -75,27 +75,36 @@ export interface ResultSink {
  * gets every event once, in publish order.
  */
 export class SharedStream implements AsyncIterableIterator<ExecutionResult> {
-  private readonly mapped: AsyncIterableIterator<ExecutionResult>;
-  private piped: Promise<IteratorResult<ExecutionResult>> | undefined;
+  /** The pull side, made on first use: piped streams (one per live subscriber) never need it. */
+  private mapped: AsyncIterableIterator<ExecutionResult> | undefined;
+  private sink: ResultSink | undefined;
+  private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly source: LiveIterator<unknown>,
     private readonly run: (event: unknown) => PromiseOrValue<ExecutionResult>,
-  ) {
-    this.mapped = mapIterator(source, run);
-  }
+  ) {}
 
   /** Piped, resolves once the stream has ended, and rejects if an execution failed (that ends it too). */
   next(): Promise<IteratorResult<ExecutionResult>> {
-    return this.piped ?? this.mapped.next();
+    if (!this.sink) return (this.mapped ??= mapIterator(this.source, this.run)).next();
+    // A consumed source's `next` settles only when it ends.
+    return this.source.next().then(() => {
+      if (this.failure) throw this.failure.error;
+      return { value: undefined, done: true };
+    });
   }
 
   return(): Promise<IteratorResult<ExecutionResult>> {
-    return this.mapped.return!();
+    if (this.mapped) return this.mapped.return!();
+    this.source.end();
+    return Promise.resolve({ value: undefined, done: true });
   }
 
   throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
-    return this.mapped.throw!(error);
+    if (this.mapped) return this.mapped.throw!(error);
+    this.source.end();
+    return Promise.reject(error);
   }
 
   [Symbol.asyncIterator](): this {
@@ -104,39 +113,38 @@ export class SharedStream implements AsyncIterableIterator<ExecutionResult> {
 
   /** Writes every result to `sink` from now on instead of yielding it. */
   pipeTo(sink: ResultSink): void {
-    const { source, run } = this;
-    let fail!: (error: unknown) => void;
-    let ended!: () => void;
-    this.piped = new Promise<IteratorResult<ExecutionResult>>((resolve, reject) => {
-      fail = (error) => {
-        source.end();
-        reject(error);
-      };
-      ended = () => resolve({ value: undefined, done: true });
-    });
-    // Handled by whoever calls `next`, which may come a tick after a failure.
-    this.piped.catch(() => {});
-    const resume = () => source.resume();
-    const write = (result: ExecutionResult): boolean => source.isEnded || sink.write(result, resume);
-    source.consume((event) => {
-      let result: PromiseOrValue<ExecutionResult>;
-      try {
-        result = run(event);
-      } catch (error) {
-        return fail(error);
-      }
-      if (!isPromiseLike(result)) {
-        if (!write(result)) source.pause();
-        return;
-      }
-      source.pause();
-      result.then((value) => {
-        if (write(value)) source.resume();
-      }, fail);
-    });
-    // A consumed source's `next` settles only when it ends.
-    void source.next().then(ended);
+    this.sink = sink;
+    this.source.consume(this.deliver);
   }
+
+  private readonly deliver = (event: unknown): void => {
+    let result: PromiseOrValue<ExecutionResult>;
+    try {
+      result = this.run(event);
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (!isPromiseLike(result)) {
+      if (!this.write(result)) this.source.pause();
+      return;
+    }
+    this.source.pause();
+    result.then((value) => {
+      if (this.write(value)) this.source.resume();
+    }, this.fail);
+  };
+
+  private readonly resume = (): void => this.source.resume();
+
+  /** True when the next result may follow at once. */
+  private write(result: ExecutionResult): boolean {
+    return this.source.isEnded || this.sink!.write(result, this.resume);
+  }
+
+  private readonly fail = (error: unknown): void => {
+    this.failure ??= { error };
+    this.source.end();
+  };
 }
 
 function isPromiseLike<T>(value: PromiseOrValue<T>): value is Promise<T> {

@@ -14,33 +14,47 @@ export class NextFrames {
   constructor(private readonly toPayload: (result: ExecutionResult) => FormattedExecutionResult) {}
 
   /**
-   * The sink for operation `id` on `socket`, while `isActive()` (graphql-ws still runs it). Writes at
-   * once while the socket keeps up; once data waits in its buffer (the client reads slower than events
-   * come), the sink asks for no more until that frame is handed to the OS, so the events wait in the
-   * subscription's bounded queue instead of piling up as frames.
+   * The sink for operation `id` on `socket`, while graphql-ws still runs it (`id` is in
+   * `ctx.subscriptions`). Writes at once while the socket keeps up; once data waits in its buffer
+   * (the client reads slower than events come), the sink asks for no more until that frame is handed
+   * to the OS, so the events wait in the subscription's bounded queue instead of piling up as frames.
    */
-  sink(socket: WebSocket, id: string, isActive: () => boolean): ResultSink {
-    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-    return {
-      write: (result, ready) => {
-        if (socket.readyState !== WebSocket.OPEN || !isActive()) return true;
-        const frame = `${prefix}${this.payloadJson(result)}}`;
-        if (socket.bufferedAmount === 0) {
-          socket.send(frame);
-          return true;
-        }
-        socket.send(frame, () => ready());
-        return false;
-      },
-    };
+  sink(socket: WebSocket, id: string, ctx: { readonly subscriptions: Record<string, unknown> }): ResultSink {
+    return new NextFrameSink(this, socket, id, ctx);
   }
 
-  private payloadJson(result: ExecutionResult): string {
+  /** The payload of `result`'s `next` message as JSON, serialized on first use. */
+  payloadJson(result: ExecutionResult): string {
     let json = this.serialized.get(result);
     if (json === undefined) {
       json = JSON.stringify(this.toPayload(result));
       this.serialized.set(result, json);
     }
     return json;
+  }
+}
+
+class NextFrameSink implements ResultSink {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly frames: NextFrames,
+    private readonly socket: WebSocket,
+    private readonly id: string,
+    private readonly ctx: { readonly subscriptions: Record<string, unknown> },
+  ) {
+    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  }
+
+  write(result: ExecutionResult, ready: () => void): boolean {
+    const { socket } = this;
+    if (socket.readyState !== WebSocket.OPEN || !(this.id in this.ctx.subscriptions)) return true;
+    const frame = `${this.prefix}${this.frames.payloadJson(result)}}`;
+    if (socket.bufferedAmount === 0) {
+      socket.send(frame);
+      return true;
+    }
+    socket.send(frame, ready);
+    return false;
   }
 }

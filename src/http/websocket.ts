@@ -180,7 +180,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     onOperation(ctx, id, _payload, _args, result) {
       // Live subscriptions write their results straight to the socket; graphql-ws still runs the
       // operation (complete, close, errors) and waits on the stream until it ends.
-      if (result instanceof SharedStream) result.pipeTo(nextFrames.sink(ctx.extra.socket, id, () => id in ctx.subscriptions));
+      if (result instanceof SharedStream) result.pipeTo(nextFrames.sink(ctx.extra.socket, id, ctx));
     },
     onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => (result.errors ? payloadOf(result) : undefined),
     onError: (_ctx, _id, _payload, errors) => format(errors),
@@ -190,7 +190,12 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   // ws re-emits the HTTP server's errors here; the HTTP side reports them.
   wss.on('error', (error) => logger.debug({ err: error }, 'WebSocket server error'));
 
+  // ws answers protocol violations (bad frames, oversized messages) by closing the socket itself.
+  const onProtocolError = (error: Error) => logger.debug({ err: error }, 'WebSocket protocol error');
+
   wss.on('connection', (socket, request) => {
+    // Only the address: the closures below live as long as the connection, the request need not.
+    const remote = request.socket.remoteAddress;
     const connection: LiveConnection = {
       socket,
       feed: new ConnectionFeed({
@@ -198,15 +203,14 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
         bufferSize: live.bufferSize,
         onOverflow: () => {
           metrics.subscribersDropped.inc();
-          logger.warn({ remote: request.socket.remoteAddress }, 'live subscriber too slow; closing its connection');
+          logger.warn({ remote }, 'live subscriber too slow; closing its connection');
           socket.close(LiveCloseCode.TooSlow, `Too slow: a subscription fell ${live.bufferSize} events behind`);
         },
         onActiveChange: (delta) => metrics.subscriptionsActive.inc(delta),
       }),
     };
     connections.add(connection);
-    // ws answers protocol violations (bad frames, oversized messages) by closing the socket itself.
-    socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket protocol error'));
+    socket.on('error', onProtocolError);
     const stopKeepAlive = keepAlive(socket, live.keepAliveMs);
 
     const closed = server.opened(

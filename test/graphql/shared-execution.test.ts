@@ -282,5 +282,27 @@ describe('shared subscription execution', () => {
       publish({ accountId: 'acct-1', id: 'e2' });
       expect(sink.written).toEqual([{ id: 'e1' }]);
     });
+
+    it('fails the stream when an execution fails, and writes nothing after', async () => {
+      const source = new LiveIterator<Message>((push) => bus.subscribe('event', (message) => push(message as unknown as Message)), {
+        bufferSize: BUFFER,
+        onOverflow: () => {},
+        onEnd: () => {},
+      });
+      const stream = new SharedStream(source, (event) => {
+        const { id } = event as Message;
+        return id === 'broken' ? Promise.reject(new Error('execution failed')) : { data: { items: { id } } };
+      });
+      const sink = recordingSink();
+      stream.pipeTo(sink);
+      const done = stream.next();
+      publish({ accountId: 'acct-1', id: 'e1' });
+      publish({ accountId: 'acct-1', id: 'broken' });
+      publish({ accountId: 'acct-1', id: 'e3' });
+      await expect(done).rejects.toThrow('execution failed');
+      publish({ accountId: 'acct-1', id: 'e4' });
+      expect(sink.written).toEqual([{ id: 'e1' }]);
+      expect(source.isEnded).toBe(true);
+    });
   });
 });
