@@ -284,7 +284,7 @@ describe('shared subscription execution', () => {
     });
 
     it('fails the stream when an execution fails, and writes nothing after', async () => {
-      const source = new LiveIterator<Message>((push) => bus.subscribe('event', (message) => push(message as unknown as Message)), {
+      const source = new LiveIterator<unknown>((push) => bus.subscribe('event', push), {
         bufferSize: BUFFER,
         onOverflow: () => {},
         onEnd: () => {},

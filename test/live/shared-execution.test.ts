@@ -1,3 +1,7 @@
+import { execute, parse } from 'graphql';
+import { CommittedEvent } from '../../src/events/event-bus';
+import { EventType } from '../../src/events/event-type';
+import { createSchema } from '../../src/graphql/schema';
 import { createProject } from '../helpers/fixtures';
 import { createAccount, gqlOk, TestAccount } from '../helpers/graphql';
 import { connectLiveOk, LiveClient, openRawSocket, RawSocket, waitForActiveSubscriptions } from '../helpers/live-client';
@@ -140,5 +144,23 @@ describe('shared execution of live subscriptions', () => {
     expect(staying.data.map((data) => data.events.data.project.name)).toEqual(['one', 'two', 'three']);
     expect(staying.error).toBeUndefined();
     expect(unsubscribing.data).toHaveLength(1);
+  });
+
+  it('resolves an event for its subscribers without a promise, so it is written on the publisher\'s stack', async () => {
+    const schema = await createSchema();
+    const createdAt = new Date('2026-01-02T03:04:05.000Z');
+    const body = { id: 'evt_1', type: 'project.updated', createdAt: createdAt.toISOString(), data: { project: { id: 'proj_1', name: 'Sync' } } };
+    const event: CommittedEvent = { id: 'evt_1', accountId: 'acct_1', type: EventType.PROJECT_UPDATED, projectId: 'proj_1', createdAt, payload: JSON.stringify(body), deliveries: [] };
+    const result = execute({
+      schema,
+      document: parse('subscription ($types: [EventType!]) { events(types: $types) { id type createdAt payload data { project { name } build { id } } } }'),
+      variableValues: { types: ['PROJECT_UPDATED'] },
+      rootValue: event,
+      contextValue: { viewer: { accountId: 'acct_1', apiKeyId: 'key_1' }, services: {} },
+    });
+    expect(result).not.toBeInstanceOf(Promise);
+    expect(result).toEqual({
+      data: { events: { id: 'evt_1', type: 'PROJECT_UPDATED', createdAt, payload: body, data: { project: { name: 'Sync' }, build: null } } },
+    });
   });
 });
