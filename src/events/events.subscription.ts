@@ -1,3 +1,4 @@
+import { GraphQLSchema } from 'graphql';
 import { Args, Resolver, Root, Subscription } from 'type-graphql';
 import { accountOf, GraphQLContext, liveOf } from '../graphql/context';
 import { CommittedEvent } from './event-bus';
@@ -18,4 +19,15 @@ export class EventsSubscriptionResolver {
   events(@Root() event: CommittedEvent, @Args() _filter: EventFilterArgs): CommittedEvent {
     return event;
   }
+}
+
+/**
+ * Lets `events` resolve to its event as is. type-graphql resolves any field with arguments through
+ * an async argument validation (even with validation off), which would put a promise between every
+ * event and every live subscriber; the method above only declares the field, its arguments and its
+ * description. Call once on the built schema.
+ */
+export function resolveEventsSynchronously(schema: GraphQLSchema): void {
+  const events = schema.getSubscriptionType()?.getFields().events;
+  if (events) events.resolve = (event: CommittedEvent) => event;
 }

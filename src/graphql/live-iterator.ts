@@ -14,11 +14,17 @@ export interface LiveIteratorOptions {
  * are queued in arrival order, so a subscriber sees them in publish (= commit) order, each once. The
  * queue is bounded: a reader that falls too far behind ends the iterator instead of growing memory,
  * and the publisher never waits for any reader.
+ *
+ * A reader that can take messages as they come may `consume` them instead: each is then handed over
+ * on the publisher's stack, with no queue and no promise, until the reader `pause`s; while paused,
+ * messages queue (bounded the same way) and `resume` hands them over in order.
  */
 export class LiveIterator<T> implements AsyncIterableIterator<T> {
   private readonly queue: T[] = [];
   private waiting: ((result: IteratorResult<T>) => void) | null = null;
   private ended = false;
+  private consumer: ((message: T) => void) | null = null;
+  private paused = false;
   private readonly unsubscribe: Unsubscribe;
 
   constructor(
@@ -28,8 +34,9 @@ export class LiveIterator<T> implements AsyncIterableIterator<T> {
     this.unsubscribe = listen((message) => this.push(message));
   }
 
+  /** With a consumer, resolves only once the iterator has ended: the messages go to the consumer. */
   next(): Promise<IteratorResult<T>> {
-    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift() as T, done: false });
+    if (this.queue.length > 0 && !this.consumer) return Promise.resolve({ value: this.queue.shift() as T, done: false });
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
       this.waiting = resolve;
@@ -50,6 +57,27 @@ export class LiveIterator<T> implements AsyncIterableIterator<T> {
     return this;
   }
 
+  /** Hands every message to `consumer` from now on, starting with any already queued. */
+  consume(consumer: (message: T) => void): void {
+    this.consumer = consumer;
+    this.resume();
+  }
+
+  /** Queues messages instead of handing them to the consumer, until `resume`. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Hands the queued messages to the consumer in order (until it pauses again), then each as it comes. */
+  resume(): void {
+    this.paused = false;
+    while (this.consumer && !this.paused && !this.ended && this.queue.length > 0) this.consumer(this.queue.shift() as T);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
   /** Stops listening and drops whatever was queued; idempotent. */
   end(): void {
     if (this.ended) return;
@@ -64,7 +92,9 @@ export class LiveIterator<T> implements AsyncIterableIterator<T> {
 
   private push(message: T): void {
     if (this.ended) return;
-    if (this.waiting) {
+    if (this.consumer && !this.paused) {
+      this.consumer(message);
+    } else if (this.waiting && !this.consumer) {
       const waiting = this.waiting;
       this.waiting = null;
       waiting({ value: message, done: false });

@@ -6,7 +6,7 @@ import { BuildsResolver } from '../builds/builds.resolver';
 import { DeliveriesResolver } from '../delivery/deliveries.resolver';
 import { DeliveriesSubscriptionResolver } from '../delivery/deliveries.subscription';
 import { EventsResolver } from '../events/events.resolver';
-import { EventsSubscriptionResolver } from '../events/events.subscription';
+import { EventsSubscriptionResolver, resolveEventsSynchronously } from '../events/events.subscription';
 import { ProjectsResolver } from '../projects/projects.resolver';
 import { WebhooksResolver } from '../webhooks/webhooks.resolver';
 import './enums';
@@ -37,13 +37,15 @@ const noPubSub: PubSub = {
 };
 
 /** The executable schema. Resolvers are stateless: everything they need comes from the context. */
-export function createSchema(): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function createSchema(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: false,
     pubSub: noPubSub,
   });
+  resolveEventsSynchronously(schema);
+  return schema;
 }
 
 /** The SDL committed as `schema.graphql`, sorted so the file only changes when the schema does. */

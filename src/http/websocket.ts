@@ -1,6 +1,5 @@
 import { ApolloServerPlugin } from '@apollo/server';
 import {
-  DocumentNode,
   ExecutionArgs,
   ExecutionResult,
   FormattedExecutionResult,
@@ -19,10 +18,13 @@ import { EventBus } from '../events/event-bus';
 import { viewerFromHeader } from '../graphql/auth';
 import { GraphQLContext, Services } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/error-format';
+import { DocumentCache } from '../graphql/document-cache';
 import { ConnectionFeed } from '../graphql/live-iterator';
 import { queryLimitRules } from '../graphql/query-limits';
+import { createSharedSubscribe, SharedStream } from '../graphql/shared-execution';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
+import { NextFrames } from './next-frames';
 
 /** Close codes a live client may see, beyond graphql-ws's own (4400 bad message, 4408 init timeout, 4409 duplicate id). */
 export const LiveCloseCode = {
@@ -62,6 +64,9 @@ interface LiveConnection {
 }
 
 type ConnectionParams = Record<string, unknown> | undefined;
+
+/** Total query text of the parsed documents kept for reuse (typical subscriptions are a few hundred characters). */
+const DOCUMENT_CACHE_CHARS = 256 * 1024;
 
 const FORBIDDEN_REASON = "A valid API key is required: send connectionParams { authorization: 'Bearer <apiKey>' }";
 
@@ -118,6 +123,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   const formatError = createErrorFormatter(logger);
   const rules = [...specifiedRules, ...queryLimitRules(limits)];
   const connections = new Set<LiveConnection>();
+  const documents = new DocumentCache(DOCUMENT_CACHE_CHARS);
   /**
    * Keys revoked while this server runs. A key revoked while its `connection_init` was being checked
    * would otherwise slip through: the check read it before the commit, the revocation found no
@@ -133,17 +139,29 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     if (Object.keys(ctx.subscriptions).length > live.subscriptionsPerConnection) {
       return [badRequest(`At most ${live.subscriptionsPerConnection} operations may run at once on one connection`)];
     }
-    let document: DocumentNode;
-    try {
-      document = parse(payload.query);
-    } catch (error) {
-      return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+    let document = documents.get(payload.query);
+    if (!document) {
+      try {
+        document = parse(payload.query);
+      } catch (error) {
+        return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+      }
+      const errors = validate(schema, document, rules);
+      if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+      documents.set(payload.query, document);
     }
-    const errors = validate(schema, document, rules);
-    if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
     const contextValue: GraphQLContext = { viewer: ctx.extra.viewer ?? null, services, live: ctx.extra.feed };
     return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
   };
+
+  /** What a `next` message carries for `result`: as graphql-ws would send it, with our error formatting. */
+  const payloadOf = (result: ExecutionResult): FormattedExecutionResult => {
+    if (!result.errors) return result as FormattedExecutionResult;
+    // Without data and without a path, the operation failed before execution: its variables did not coerce.
+    const errors = result.errors.map((error) => (result.data === undefined && error.path === undefined ? withCode(error, 'BAD_USER_INPUT') : error));
+    return { ...result, errors: format(errors) };
+  };
+  const nextFrames = new NextFrames(payloadOf);
 
   const server = makeServer<ConnectionParams, LiveConnection>({
     connectionInitWaitTimeout: live.connectionInitTimeoutMs,
@@ -158,12 +176,13 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
       return true;
     },
     onSubscribe: (ctx, _id, payload) => prepare(ctx, payload),
-    onNext(_ctx, _id, _payload, _args, result: ExecutionResult): FormattedExecutionResult | void {
-      if (!result.errors) return;
-      // Without data and without a path, the operation failed before execution: its variables did not coerce.
-      const errors = result.errors.map((error) => (result.data === undefined && error.path === undefined ? withCode(error, 'BAD_USER_INPUT') : error));
-      return { ...result, errors: format(errors) };
+    subscribe: createSharedSubscribe(),
+    onOperation(ctx, id, _payload, _args, result) {
+      // Live subscriptions write their results straight to the socket; graphql-ws still runs the
+      // operation (complete, close, errors) and waits on the stream until it ends.
+      if (result instanceof SharedStream) result.pipeTo(nextFrames.sink(ctx.extra.socket, id, ctx));
     },
+    onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => (result.errors ? payloadOf(result) : undefined),
     onError: (_ctx, _id, _payload, errors) => format(errors),
   });
 
@@ -171,7 +190,12 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   // ws re-emits the HTTP server's errors here; the HTTP side reports them.
   wss.on('error', (error) => logger.debug({ err: error }, 'WebSocket server error'));
 
+  // ws answers protocol violations (bad frames, oversized messages) by closing the socket itself.
+  const onProtocolError = (error: Error) => logger.debug({ err: error }, 'WebSocket protocol error');
+
   wss.on('connection', (socket, request) => {
+    // Only the address: the closures below live as long as the connection, the request need not.
+    const remote = request.socket.remoteAddress;
     const connection: LiveConnection = {
       socket,
       feed: new ConnectionFeed({
@@ -179,15 +203,14 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
         bufferSize: live.bufferSize,
         onOverflow: () => {
           metrics.subscribersDropped.inc();
-          logger.warn({ remote: request.socket.remoteAddress }, 'live subscriber too slow; closing its connection');
+          logger.warn({ remote }, 'live subscriber too slow; closing its connection');
           socket.close(LiveCloseCode.TooSlow, `Too slow: a subscription fell ${live.bufferSize} events behind`);
         },
         onActiveChange: (delta) => metrics.subscriptionsActive.inc(delta),
       }),
     };
     connections.add(connection);
-    // ws answers protocol violations (bad frames, oversized messages) by closing the socket itself.
-    socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket protocol error'));
+    socket.on('error', onProtocolError);
     const stopKeepAlive = keepAlive(socket, live.keepAliveMs);
 
     const closed = server.opened(
