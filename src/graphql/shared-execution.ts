@@ -118,20 +118,25 @@ export class SharedStream implements AsyncIterableIterator<ExecutionResult> {
   }
 
   private readonly deliver = (event: unknown): void => {
-    let result: PromiseOrValue<ExecutionResult>;
     try {
-      result = this.run(event);
+      const result = this.run(event);
+      if (!isPromiseLike(result)) {
+        if (!this.write(result)) this.source.pause();
+        return;
+      }
+      this.source.pause();
+      result.then(this.writeLater, this.fail);
     } catch (error) {
-      return this.fail(error);
+      this.fail(error);
     }
-    if (!isPromiseLike(result)) {
-      if (!this.write(result)) this.source.pause();
-      return;
+  };
+
+  private readonly writeLater = (result: ExecutionResult): void => {
+    try {
+      if (this.write(result)) this.source.resume();
+    } catch (error) {
+      this.fail(error);
     }
-    this.source.pause();
-    result.then((value) => {
-      if (this.write(value)) this.source.resume();
-    }, this.fail);
   };
 
   private readonly resume = (): void => this.source.resume();
