@@ -17,7 +17,8 @@ type PromiseOrValue<T> = Promise<T> | T;
  * pass it on as is.
  *
  * Documents are compared by identity (parse them through a cache so that equal texts share one
- * `DocumentNode`). Without a viewer the subscriber executes alone.
+ * `DocumentNode`). Without a viewer the subscriber executes alone. Over a `LiveIterator` (what our
+ * subscription resolvers return) the stream is a `SharedStream`, which can be piped to a sink.
  */
 export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const documentIds = new WeakMap<DocumentNode, number>();
