@@ -17,7 +17,8 @@ type PromiseOrValue<T> = Promise<T> | T;
  * pass it on as is.
  *
  * Documents are compared by identity (parse them through a cache so that equal texts share one
- * `DocumentNode`). Without a viewer the subscriber executes alone.
+ * `DocumentNode`). Without a viewer the subscriber executes alone. Over a `LiveIterator` (what our
+ * subscription resolvers return) the stream is a `SharedStream`, which can be piped to a sink.
  */
 export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const documentIds = new WeakMap<DocumentNode, number>();
@@ -118,20 +119,25 @@ export class SharedStream implements AsyncIterableIterator<ExecutionResult> {
   }
 
   private readonly deliver = (event: unknown): void => {
-    let result: PromiseOrValue<ExecutionResult>;
     try {
-      result = this.run(event);
+      const result = this.run(event);
+      if (!isPromiseLike(result)) {
+        if (!this.write(result)) this.source.pause();
+        return;
+      }
+      this.source.pause();
+      result.then(this.writeLater, this.fail);
     } catch (error) {
-      return this.fail(error);
+      this.fail(error);
     }
-    if (!isPromiseLike(result)) {
-      if (!this.write(result)) this.source.pause();
-      return;
+  };
+
+  private readonly writeLater = (result: ExecutionResult): void => {
+    try {
+      if (this.write(result)) this.source.resume();
+    } catch (error) {
+      this.fail(error);
     }
-    this.source.pause();
-    result.then((value) => {
-      if (this.write(value)) this.source.resume();
-    }, this.fail);
   };
 
   private readonly resume = (): void => this.source.resume();

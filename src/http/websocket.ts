@@ -116,7 +116,10 @@ function keepAlive(socket: WebSocket, intervalMs: number): () => void {
  * traces to stderr, which any client could flood), and so that shutdown and slow readers are bounded.
  *
  * Every connection authenticates once, in `connection_init`; every operation is validated with the
- * same depth/alias/cost rules as HTTP and its errors formatted by the same formatter.
+ * same depth/alias/cost rules as HTTP and its errors formatted by the same formatter. Subscriptions
+ * share their work: equal documents are parsed and validated once (`DocumentCache`), each event is
+ * executed once per group of equal subscribers (`createSharedSubscribe`), and its `next` frames are
+ * written straight to the sockets with the payload serialized once (`NextFrames`).
  */
 export function startLiveServer(options: LiveServerOptions): LiveServer {
   const { httpServer, schema, services, bus, metrics, logger, limits, live } = options;

@@ -304,5 +304,17 @@ describe('shared subscription execution', () => {
       expect(sink.written).toEqual([{ id: 'e1' }]);
       expect(source.isEnded).toBe(true);
     });
+
+    it('fails the stream, not the publisher, when the sink throws', async () => {
+      const stream = await piped('subscription { items { id } }', {
+        write: (result) => {
+          if (result.data?.items) throw new Error('sink broke');
+          return true;
+        },
+      });
+      const done = stream.next();
+      expect(() => publish({ accountId: 'acct-1', id: 'e1' })).not.toThrow();
+      await expect(done).rejects.toThrow('sink broke');
+    });
   });
 });
