@@ -14,6 +14,11 @@ export interface SenderOptions {
   allowPrivateUrls: boolean;
   resolve: Resolver;
   clock: Clock;
+  /**
+   * Most connections to one origin (default: no limit): the attempts the caller may have in flight at once. Without a
+   * cap, a request sent just as another ends opens a new connection rather than wait for that one.
+   */
+  connectionsPerOrigin?: number;
 }
 
 export interface OutgoingRequest {
@@ -102,7 +107,7 @@ export class Sender {
   constructor(private readonly options: SenderOptions) {
     this.agent = new Agent({
       connect: { lookup: this.lookup.bind(this) as LookupFunction, timeout: options.timeoutMs },
-      connections: null,
+      connections: options.connectionsPerOrigin ?? null,
       pipelining: 1,
     });
   }
