@@ -84,7 +84,13 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDependencies) {
     const { config } = deps;
     this.lanes = new LaneScheduler({ concurrency: config.concurrency, perLane: config.endpointConcurrency }, (job) => this.attempt(job));
-    this.sender = new Sender({ timeoutMs: config.timeoutMs, allowPrivateUrls: config.allowPrivateUrls, resolve: deps.resolve, clock: deps.clock });
+    this.sender = new Sender({
+      timeoutMs: config.timeoutMs,
+      allowPrivateUrls: config.allowPrivateUrls,
+      resolve: deps.resolve,
+      clock: deps.clock,
+      connectionsPerOrigin: config.concurrency,
+    });
     this.recorder = new DeliveryRecorder(deps.db, deps.bus, deps.clock, deps.metrics, deps.logger, {
       windowMs: config.recordWindowMs,
       disableAfterFailures: config.disableAfterFailures,

@@ -36,6 +36,8 @@ describe('Sender', () => {
     try {
       const send = () => sender.send({ url: new URL(receiver.url), headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(await send()).toMatchObject({ status: 200, body: 'ok', error: null });
+      // Let the client put the connection back in its pool before reusing it.
+      await new Promise((resolve) => setImmediate(resolve));
       const second = await send();
       expect(second).toMatchObject({ status: 200, body: 'ok', error: null });
       expect(receiver.connections()).toBe(2);
