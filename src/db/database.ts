@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../ormconfig';
+import { finalizeStatements } from './statement-cache';
 import { WriteSerializer } from './write-serializer';
 
 /** Reading connections beside the writing one (SQLite runs one statement at a time per connection). */
@@ -64,6 +65,7 @@ export async function openDatabase(
     },
     async close() {
       await writes.idle();
+      for (const connection of new Set([dataSource, ...readers])) await finalizeStatements(connection);
       for (const reader of readers) if (reader !== dataSource && reader.isInitialized) await reader.destroy();
       if (dataSource.isInitialized) await dataSource.destroy();
     },

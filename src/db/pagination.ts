@@ -1,6 +1,7 @@
 import { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { InvalidInput } from '../errors';
+import { readRows } from './statement-cache';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -52,9 +53,21 @@ function column(metadata: EntityMetadata, property: string): ColumnMetadata {
   return found;
 }
 
-/** Rows to entities through TypeORM's own value conversion (dates, booleans, transformers), without its generic join machinery. */
-function hydrate<T>(source: DataSource, metadata: EntityMetadata, rows: ObjectLiteral[]): T[] {
+/**
+ * The columns to read: those of `select` (entity property names) plus the id and sort columns, or
+ * every column when `select` is missing or names anything that is not a column (a computed field
+ * may need any of them). Each column read costs, most of all long ones, so lists read what is asked.
+ */
+function columnsToRead(metadata: EntityMetadata, sortProperty: string, select: ReadonlySet<string> | undefined): ColumnMetadata[] {
   const columns = metadata.columns.filter((candidate) => !candidate.isVirtual);
+  if (!select) return columns;
+  const wanted = new Set([...select, 'id', sortProperty]);
+  const chosen = columns.filter((candidate) => wanted.has(candidate.propertyName));
+  return chosen.length === wanted.size ? chosen : columns;
+}
+
+/** Rows to entities through TypeORM's own value conversion (dates, booleans, transformers), without its generic join machinery. */
+function hydrate<T>(source: DataSource, metadata: EntityMetadata, columns: ColumnMetadata[], rows: ObjectLiteral[]): T[] {
   return rows.map((row) => {
     const entity = metadata.create() as ObjectLiteral;
     for (const candidate of columns) {
@@ -67,7 +80,9 @@ function hydrate<T>(source: DataSource, metadata: EntityMetadata, rows: ObjectLi
 /**
  * Keyset pagination, newest first with ties broken by id, as every list of the API promises. A first
  * page is one statement (rows and `COUNT(*) OVER ()`); a later page runs its rows and the count side
- * by side. SQL is built from the entity metadata and the driver's escaping, so it is not tied to SQLite.
+ * by side. Statements are kept prepared (`readRows`): their SQL depends only on the filters used
+ * and the columns read. With `select`, nodes carry only those properties (and id and sort): for
+ * results that go straight to GraphQL, nothing else. SQL is built from the entity metadata and the driver's escaping, so it is not tied to SQLite.
  */
 export async function paginate<T extends ObjectLiteral & { id: string }>(
   source: DataSource,
@@ -75,6 +90,7 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   filters: Filters<T>,
   args: PageArgs,
   sortProperty: keyof T & string = 'createdAt',
+  select?: ReadonlySet<string>,
 ): Promise<Page<T>> {
   const first = pageSize(args.first);
   const metadata = source.getMetadata(entity);
@@ -95,10 +111,13 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   });
   const table = driver.escape(metadata.tableName);
   const filtered = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-  const run = (sql: string) => source.query(...driver.escapeQueryWithParameters(sql, parameters, {}));
+  const run = (sql: string) => readRows<ObjectLiteral>(source, ...driver.escapeQueryWithParameters(sql, parameters, {}));
   const sort = name(sortProperty);
   const id = name('id');
-  const order = `ORDER BY ${sort} DESC, ${id} DESC LIMIT ${first + 1}`;
+  const columns = columnsToRead(metadata, sortProperty, select);
+  const selected = columns.map((candidate) => driver.escape(candidate.databaseName)).join(', ');
+  parameters.limit = first + 1;
+  const order = `ORDER BY ${sort} DESC, ${id} DESC LIMIT :limit`;
 
   let rows: ObjectLiteral[];
   let totalCount: number;
@@ -109,17 +128,17 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
     const after = `(${sort} < :cursorSort OR (${sort} = :cursorSort AND ${id} < :cursorId))`;
     const where = conditions.length > 0 ? `${filtered} AND ${after}` : `WHERE ${after}`;
     const [pageRows, counted] = await Promise.all([
-      run(`SELECT * FROM ${table} ${where} ${order}`),
+      run(`SELECT ${selected} FROM ${table} ${where} ${order}`),
       run(`SELECT COUNT(*) AS "total" FROM ${table} ${filtered}`),
     ]);
     rows = pageRows;
     totalCount = Number(counted[0].total);
   } else {
-    rows = await run(`SELECT *, COUNT(*) OVER () AS "__total" FROM ${table} ${filtered} ${order}`);
+    rows = await run(`SELECT ${selected}, COUNT(*) OVER () AS "__total" FROM ${table} ${filtered} ${order}`);
     totalCount = rows.length > 0 ? Number(rows[0].__total) : 0;
   }
 
-  const nodes = hydrate<T>(source, metadata, rows.slice(0, first));
+  const nodes = hydrate<T>(source, metadata, columns, rows.slice(0, first));
   const last = nodes.at(-1);
   return {
     nodes,

@@ -1,3 +1,4 @@
+import { FieldNode, GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { plainFields } from './plain-fields';
 
@@ -47,4 +48,29 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name: strin
   }
 
   return Connection;
+}
+
+/**
+ * The names of the fields a connection query asks of its nodes (under `nodes` and `edges { node }`,
+ * fragments included, whatever their directives), so a list can read only the columns it needs.
+ */
+export function selectedNodeFields(info: GraphQLResolveInfo): Set<string> {
+  const names = new Set<string>();
+  const visit = (selectionSet: SelectionSetNode | undefined, into: (field: FieldNode) => void) => {
+    for (const selection of selectionSet?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) into(selection);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet, into);
+      else visit(info.fragments[selection.name.value]?.selectionSet, into);
+    }
+  };
+  const addNodeField = (field: FieldNode) => {
+    if (field.name.value !== '__typename') names.add(field.name.value);
+  };
+  for (const connection of info.fieldNodes) {
+    visit(connection.selectionSet, (field) => {
+      if (field.name.value === 'nodes') visit(field.selectionSet, addNodeField);
+      if (field.name.value === 'edges') visit(field.selectionSet, (edge) => edge.name.value === 'node' && visit(edge.selectionSet, addNodeField));
+    });
+  }
+  return names;
 }

@@ -1,8 +1,9 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Page } from '../db/pagination';
 import { DeliveryConnection } from '../delivery/delivery.type';
 import { Delivery } from '../delivery/delivery.entity';
-import { PageArgs } from '../graphql/connection';
+import { PageArgs, selectedNodeFields } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
 import { Deletion } from '../graphql/deletion-payload';
 import { DeliveryStatus } from '../graphql/enums';
@@ -32,8 +33,8 @@ class WebhookDeliveriesArgs extends PageArgs {
 @Resolver(() => WebhookType)
 export class WebhooksResolver {
   @Query(() => WebhookConnection)
-  webhooks(@Args() args: WebhooksArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Webhook>> {
-    return ctx.services.webhooks.list(accountOf(ctx), args);
+  webhooks(@Args() args: WebhooksArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Page<Webhook>> {
+    return ctx.services.webhooks.list(accountOf(ctx), args, selectedNodeFields(info));
   }
 
   @Query(() => WebhookType, { nullable: true })

@@ -128,8 +128,9 @@ export class WebhooksService {
     return this.repository().findOneBy({ id, accountId });
   }
 
-  list(accountId: string, args: PageArgs & { active?: boolean | null }): Promise<Page<Webhook>> {
-    return paginate(this.db.reader, Webhook, { accountId, active: args.active }, args);
+  /** A page of the account's webhooks; with `select`, nodes carry only those properties (see `paginate`). */
+  list(accountId: string, args: PageArgs & { active?: boolean | null }, select?: ReadonlySet<string>): Promise<Page<Webhook>> {
+    return paginate(this.db.reader, Webhook, { accountId, active: args.active }, args, 'createdAt', select);
   }
 
   private async checkUrl(url: string): Promise<string> {

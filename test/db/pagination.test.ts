@@ -54,4 +54,32 @@ describe('paginate', () => {
     const none = await paginate<Webhook>(reader, Webhook, { accountId: 'acc_nobody' }, {});
     expect(none).toMatchObject({ nodes: [], totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null } });
   });
+
+  it('reads only the selected columns (plus id and sort), and every column when a name is not a column', async () => {
+    const reader = server.app.db.reader;
+    const full = await paginate<Webhook>(reader, Webhook, { accountId }, {});
+    const lean = await paginate<Webhook>(reader, Webhook, { accountId }, {}, 'createdAt', new Set(['url', 'events']));
+    expect(lean.nodes.map((w) => ({ id: w.id, createdAt: w.createdAt, url: w.url, events: w.events }))).toEqual(
+      full.nodes.map((w) => ({ id: w.id, createdAt: w.createdAt, url: w.url, events: w.events })),
+    );
+    expect(lean.nodes[0].secret).toBeUndefined();
+    expect(lean.nodes[0].description).toBeUndefined();
+    expect(lean.pageInfo).toEqual(full.pageInfo);
+    expect(lean.totalCount).toBe(full.totalCount);
+    const computed = await paginate<Webhook>(reader, Webhook, { accountId }, {}, 'createdAt', new Set(['url', 'deliveries']));
+    expect(computed.nodes).toEqual(full.nodes);
+  });
+
+  it('answers the same from a kept statement, with new parameters, after a write', async () => {
+    const reader = server.app.db.reader;
+    const before = await paginate<Webhook>(reader, Webhook, { accountId }, { first: 1 });
+    const other = await paginate<Webhook>(reader, Webhook, { accountId: 'acc_nobody' }, { first: 1 });
+    expect(other.totalCount).toBe(0);
+    const account = await createAccount(server.app);
+    await createWebhook(server.url, account.apiKey, { url: 'http://127.0.0.1:9/c', events: ['BUILD_FAILED'] });
+    const theirs = await paginate<Webhook>(server.app.db.reader, Webhook, { accountId: account.accountId }, { first: 1 });
+    expect(theirs.nodes.map((w) => w.url)).toEqual(['http://127.0.0.1:9/c']);
+    const again = await paginate<Webhook>(reader, Webhook, { accountId }, { first: 1 });
+    expect(again.nodes).toEqual(before.nodes);
+  });
 });

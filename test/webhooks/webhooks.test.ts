@@ -254,6 +254,24 @@ describe('webhook list pagination', () => {
     expect(seen).toEqual(created.map((row: { id: string }) => row.id));
   });
 
+  it('answers every field asked through fragments and edges, reading only what the page needs', async () => {
+    const query = `query {
+      webhooks(first: 3) {
+        nodes { ...Listed }
+        edges { node { ... on Webhook { description active consecutiveFailures } } }
+      }
+      full: webhooks(first: 3) { nodes { id url events active description disabledReason consecutiveFailures createdAt updatedAt } }
+    }
+    fragment Listed on Webhook { id url events createdAt }`;
+    const data = await gqlOk(server.url, query, {}, account.apiKey);
+    const full = data.full.nodes;
+    expect(full[0].url).toMatch(/^http:\/\/127\.0\.0\.1:9\//);
+    expect(data.webhooks.nodes).toEqual(full.map(({ id, url, events, createdAt }: any) => ({ id, url, events, createdAt })));
+    expect(data.webhooks.edges.map((edge: any) => edge.node)).toEqual(
+      full.map(({ description, active, consecutiveFailures }: any) => ({ description, active, consecutiveFailures })),
+    );
+  });
+
   it('filters by active and counts only the filtered rows', async () => {
     const active = await gqlOk(server.url, PAGE, { first: 100, active: true }, account.apiKey);
     const inactive = await gqlOk(server.url, PAGE, { first: 100, active: false }, account.apiKey);
