@@ -8,7 +8,7 @@ import { createProject, createWebhooks, Service } from './service';
 /** Webhooks on all events, all pointing at the receiver: each event makes this many deliveries. */
 export const WEBHOOKS = 20;
 /** Builds the mutation client drives at once when going as fast as sustained (more only queue). */
-const PIPELINES = 24;
+const PIPELINES = Number(process.env.PIPES ?? 24);
 /** Deliveries made but not yet received before the mutation client waits (about a second of work). */
 const MAX_BACKLOG = 2_000;
 

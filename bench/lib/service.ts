@@ -50,7 +50,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     LOG_LEVEL: 'info',
   };
   const logFd = openSync(logPath, 'a');
-  const child: ChildProcess = spawn(process.execPath, [SERVICE_MAIN], { cwd: PROJECT_ROOT, env, stdio: ['ignore', logFd, logFd] });
+  // BENCH_SERVICE_NODE_ARGS: extra node flags for the service only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, SERVICE_MAIN], { cwd: PROJECT_ROOT, env, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   trackChild(child);
   const cleanUp = async () => {

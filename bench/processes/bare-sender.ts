@@ -1,12 +1,13 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'undici';
 import { delay, pace } from '../lib/pacer';
 import { benchId, deliveryHeaders, sampleEventBody } from '../lib/webhook-wire';
 import { serveParent } from '../lib/worker';
 
 /**
  * The delivery baseline: what the service's sender does, with nothing else around it. Builds the
- * same body, signs it both ways and POSTs it with Node's `http` and a keep-alive agent, at most
- * `concurrency` in flight, one event fanned out to every target like one event to 20 webhooks.
+ * same body, signs it both ways and POSTs it with the service's HTTP client (undici's `Agent.dispatch`,
+ * kept-alive connections, at most `concurrency` per origin), at most `concurrency` in flight, one event
+ * fanned out to every target like one event to 20 webhooks.
  */
 export interface SenderRun {
   /** Receiver URLs, one per simulated webhook. */
@@ -46,7 +47,7 @@ class Sender {
     /** While it returns true, a new event is made whenever the queue runs dry (as fast as possible). */
     private readonly endless?: () => boolean,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: run.concurrency });
+    this.agent = new Agent({ connections: run.concurrency, pipelining: 1 });
     this.targets = run.targets.map((target) => new URL(target));
   }
 
@@ -79,24 +80,33 @@ class Sender {
 
   private post(delivery: Delivery): Promise<void> {
     const headers = deliveryHeaders(this.run.secret, delivery.eventId, benchId('dlv'), delivery.body);
+    const { origin, pathname } = delivery.target;
     return new Promise((resolve) => {
-      const req = request(
-        { agent: this.agent, method: 'POST', host: delivery.target.hostname, port: delivery.target.port, path: delivery.target.pathname, headers, timeout: ATTEMPT_TIMEOUT_MS },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) this.report.ok += 1;
-            else this.fail(`status ${res.statusCode}`);
-            resolve();
-          });
+      let status = 0;
+      const timer = setTimeout(() => cancel?.(new Error('timeout')), ATTEMPT_TIMEOUT_MS);
+      let cancel: ((reason: Error) => void) | undefined;
+      const settle = (failure?: string) => {
+        clearTimeout(timer);
+        if (failure) this.fail(failure);
+        else if (status >= 200 && status < 300) this.report.ok += 1;
+        else this.fail(`status ${status}`);
+        resolve();
+      };
+      this.agent.dispatch(
+        { origin, path: pathname, method: 'POST', headers, body: delivery.body },
+        {
+          onConnect: (abort: (reason: Error) => void) => {
+            cancel = abort;
+          },
+          onHeaders: (statusCode: number) => {
+            status = statusCode;
+            return true;
+          },
+          onData: () => true,
+          onComplete: () => settle(),
+          onError: (error: Error) => settle(error.message),
         },
       );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (error) => {
-        this.fail(error.message);
-        resolve();
-      });
-      req.end(delivery.body);
     });
   }
 
@@ -112,7 +122,7 @@ class Sender {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent.destroy().catch(() => undefined);
   }
 }
 
