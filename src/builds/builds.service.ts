@@ -96,8 +96,8 @@ export class BuildsService {
     return this.db.reader.getRepository(Build).findOneBy({ id, accountId });
   }
 
-  listForProject(accountId: string, projectId: string, args: PageArgs & { status?: BuildStatus | null }): Promise<Page<Build>> {
-    return paginate(this.db.reader, Build, { accountId, projectId, status: args.status }, args, 'queuedAt');
+  listForProject(accountId: string, projectId: string, args: PageArgs & { status?: BuildStatus | null }, select?: ReadonlySet<string>): Promise<Page<Build>> {
+    return paginate(this.db.reader, Build, { accountId, projectId, status: args.status }, args, 'queuedAt', select);
   }
 
   /**

@@ -1,8 +1,9 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Page } from '../db/pagination';
 import { Event } from '../events/event.entity';
 import { EventObjectType } from '../events/event.type';
-import { PageArgs } from '../graphql/connection';
+import { PageArgs, selectedNodeFields } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
 import { DeliveryStatus, EventType } from '../graphql/enums';
 import { Webhook } from '../webhooks/webhook.entity';
@@ -26,8 +27,8 @@ class DeliveriesArgs extends PageArgs {
 @Resolver(() => DeliveryType)
 export class DeliveriesResolver {
   @Query(() => DeliveryConnection)
-  deliveries(@Args() args: DeliveriesArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Delivery>> {
-    return ctx.services.deliveries.list(accountOf(ctx), args);
+  deliveries(@Args() args: DeliveriesArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Page<Delivery>> {
+    return ctx.services.deliveries.list(accountOf(ctx), args, selectedNodeFields(info));
   }
 
   @Query(() => DeliveryType, { nullable: true })

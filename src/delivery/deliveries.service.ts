@@ -36,9 +36,9 @@ export class DeliveriesService {
     return this.db.reader.getRepository(Delivery).findOneBy({ id, accountId });
   }
 
-  list(accountId: string, args: PageArgs & DeliveryFilter): Promise<Page<Delivery>> {
+  list(accountId: string, args: PageArgs & DeliveryFilter, select?: ReadonlySet<string>): Promise<Page<Delivery>> {
     const { webhookId, eventId, status } = args;
-    return paginate(this.db.reader, Delivery, { accountId, webhookId, eventId, status }, args);
+    return paginate(this.db.reader, Delivery, { accountId, webhookId, eventId, status }, args, 'createdAt', select);
   }
 
   attempts(deliveryId: string): Promise<DeliveryAttempt[]> {

@@ -1,7 +1,8 @@
+import { GraphQLResolveInfo } from 'graphql';
 import { JSONObjectResolver } from 'graphql-scalars';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
 import { Page } from '../db/pagination';
-import { PageArgs } from '../graphql/connection';
+import { PageArgs, selectedNodeFields } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
 import { EventType } from '../graphql/enums';
 import { EventBody } from './event-payload';
@@ -38,8 +39,8 @@ function bodyOf(event: EventSource): EventBody {
 @Resolver(() => EventObjectType)
 export class EventsResolver {
   @Query(() => EventConnection)
-  events(@Args() page: PageArgs, @Args() filter: EventFilterArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Event>> {
-    return ctx.services.events.list(accountOf(ctx), { ...page, ...filter });
+  events(@Args() page: PageArgs, @Args() filter: EventFilterArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Page<Event>> {
+    return ctx.services.events.list(accountOf(ctx), { ...page, ...filter }, selectedNodeFields(info));
   }
 
   @Query(() => EventObjectType, { nullable: true })

@@ -24,7 +24,7 @@ export class EventsService {
   }
 
   /** The account's real events: `testWebhook` samples are left out. */
-  list(accountId: string, args: PageArgs & EventFilter): Promise<Page<Event>> {
-    return paginate(this.db.reader, Event, { accountId, test: false, type: args.types, projectId: args.projectId }, args);
+  list(accountId: string, args: PageArgs & EventFilter, select?: ReadonlySet<string>): Promise<Page<Event>> {
+    return paginate(this.db.reader, Event, { accountId, test: false, type: args.types, projectId: args.projectId }, args, 'createdAt', select);
   }
 }

@@ -1,8 +1,9 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Build } from '../builds/build.entity';
 import { BuildConnection } from '../builds/build.type';
 import { Page } from '../db/pagination';
-import { PageArgs } from '../graphql/connection';
+import { PageArgs, selectedNodeFields } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
 import { Deletion } from '../graphql/deletion-payload';
 import { BuildStatus } from '../graphql/enums';
@@ -18,8 +19,8 @@ class ProjectBuildsArgs extends PageArgs {
 @Resolver(() => ProjectType)
 export class ProjectsResolver {
   @Query(() => ProjectConnection)
-  projects(@Args() args: PageArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Project>> {
-    return ctx.services.projects.list(accountOf(ctx), args);
+  projects(@Args() args: PageArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Page<Project>> {
+    return ctx.services.projects.list(accountOf(ctx), args, selectedNodeFields(info));
   }
 
   @Query(() => ProjectType, { nullable: true })
@@ -28,8 +29,8 @@ export class ProjectsResolver {
   }
 
   @FieldResolver(() => BuildConnection)
-  builds(@Root() project: Project, @Args() args: ProjectBuildsArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Build>> {
-    return ctx.services.builds.listForProject(accountOf(ctx), project.id, args);
+  builds(@Root() project: Project, @Args() args: ProjectBuildsArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Page<Build>> {
+    return ctx.services.builds.listForProject(accountOf(ctx), project.id, args, selectedNodeFields(info));
   }
 
   @Mutation(() => ProjectType)

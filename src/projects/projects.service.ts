@@ -63,8 +63,8 @@ export class ProjectsService {
     return this.db.reader.getRepository(Project).findOneBy({ id, accountId });
   }
 
-  list(accountId: string, args: PageArgs): Promise<Page<Project>> {
-    return paginate(this.db.reader, Project, { accountId }, args);
+  list(accountId: string, args: PageArgs, select?: ReadonlySet<string>): Promise<Page<Project>> {
+    return paginate(this.db.reader, Project, { accountId }, args, 'createdAt', select);
   }
 }
 

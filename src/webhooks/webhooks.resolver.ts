@@ -43,8 +43,13 @@ export class WebhooksResolver {
   }
 
   @FieldResolver(() => DeliveryConnection)
-  deliveries(@Root() webhook: Webhook, @Args() args: WebhookDeliveriesArgs, @Ctx() ctx: GraphQLContext): Promise<Page<Delivery>> {
-    return ctx.services.deliveries.list(accountOf(ctx), { ...args, webhookId: webhook.id });
+  deliveries(
+    @Root() webhook: Webhook,
+    @Args() args: WebhookDeliveriesArgs,
+    @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Page<Delivery>> {
+    return ctx.services.deliveries.list(accountOf(ctx), { ...args, webhookId: webhook.id }, selectedNodeFields(info));
   }
 
   @Mutation(() => CreateWebhookPayload)

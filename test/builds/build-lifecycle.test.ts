@@ -43,6 +43,9 @@ describe('build lifecycle', () => {
     );
     expect(read.build).toMatchObject({ status: 'SUCCESS', duration: 840, project: { id: projectId, name: 'My Desktop App' } });
     expect(Date.parse(read.build.finishedAt) - Date.parse(read.build.startedAt)).toBe(840_400);
+    // A list asked only for a computed field still reads what computes it.
+    const listed = await gqlOk(server.url, 'query ($p: ID!) { project(id: $p) { builds(first: 100) { nodes { duration } } } }', { p: projectId }, acme.apiKey);
+    expect(listed.project.builds.nodes).toContainEqual({ duration: 840 });
   });
 
   it('runs QUEUED → RUNNING → FAILED with the error', async () => {
