@@ -85,12 +85,15 @@ describe('webhook health: 410, auto-disable, reset', () => {
   });
 
   it('fails the queued deliveries of a webhook deactivated meanwhile, without sending them', async () => {
-    // Five (the endpoint share) are in flight for 400 ms; three wait in the webhook's lane.
-    receiver.reply(() => ({ delayMs: 400 }));
+    // Five (the endpoint share) are held in flight until the webhook is inactive; three wait in its lane.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    receiver.reply(() => ({ until: gate }));
     const webhook = await hook();
     for (const name of ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']) await event(name);
     await waitFor(() => receiver.requests.length === 5);
     await gqlOk(server.url, 'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: false }) { id } }', { id: webhook.id }, account.apiKey);
+    open();
     const deliveries = await waitForEnded(server, account.apiKey, 8, webhook.id);
     expect(deliveries.filter((d) => d.status === 'SUCCEEDED')).toHaveLength(5);
     const unsent = deliveries.filter((d) => d.status === 'FAILED');

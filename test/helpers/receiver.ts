@@ -63,6 +63,8 @@ export interface Reply {
   delayMs?: number;
   /** Never answer (the sender's timeout must end it). */
   hang?: boolean;
+  /** Answer only once this settles (a gate the test opens). */
+  until?: Promise<unknown>;
 }
 
 export interface Receiver {
@@ -117,6 +119,10 @@ export async function startReceiver(secret = ''): Promise<Receiver> {
         for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
         res.send(answer.body ?? 'ok');
       };
+      if (answer.until) {
+        void answer.until.then(send, send);
+        return;
+      }
       if (!answer.delayMs) return send();
       const timer = setTimeout(() => {
         timers.delete(timer);
