@@ -81,8 +81,9 @@ function hydrate<T>(source: DataSource, metadata: EntityMetadata, columns: Colum
  * Keyset pagination, newest first with ties broken by id, as every list of the API promises. A first
  * page is one statement (rows and `COUNT(*) OVER ()`); a later page runs its rows and the count side
  * by side. Statements are kept prepared (`readRows`): their SQL depends only on the filters used
- * and the columns read. With `select`, nodes carry only those properties (and id and sort): for
- * results that go straight to GraphQL, nothing else. SQL is built from the entity metadata and the driver's escaping, so it is not tied to SQLite.
+ * and the columns read. With `select`, nodes carry only those properties (and id and sort), so
+ * such pages are for results that go straight to GraphQL. SQL is built from the entity metadata and
+ * the driver's escaping, so it is not tied to SQLite.
  */
 export async function paginate<T extends ObjectLiteral & { id: string }>(
   source: DataSource,
