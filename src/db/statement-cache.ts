@@ -20,8 +20,16 @@ interface SqliteHandle {
 /** Distinct list statements are a few per list and filter combination; this bounds the oddities. */
 export const MAX_STATEMENTS = 256;
 
+/** A kept statement; `ready` settles once SQLite has prepared it (null) or refused it (the error). */
+interface Kept {
+  statement: SqliteStatement;
+  ready: Promise<Error | null>;
+  /** Set once prepared: runs need not wait any more. */
+  prepared: boolean;
+}
+
 /** Per connection, in least-recently-used-first order (a Map keeps insertion order). */
-const statements = new WeakMap<DataSource, Map<string, SqliteStatement>>();
+const statements = new WeakMap<DataSource, Map<string, Kept>>();
 
 function sqliteHandle(source: DataSource): SqliteHandle | undefined {
   if (source.options.type !== 'sqlite') return undefined;
@@ -29,36 +37,41 @@ function sqliteHandle(source: DataSource): SqliteHandle | undefined {
   return typeof handle?.prepare === 'function' ? handle : undefined;
 }
 
-function statementFor(source: DataSource, handle: SqliteHandle, sql: string): SqliteStatement {
+function keptFor(source: DataSource, handle: SqliteHandle, sql: string): Kept {
   let cache = statements.get(source);
   if (!cache) {
     cache = new Map();
     statements.set(source, cache);
   }
-  const kept = cache.get(sql);
-  if (kept) {
+  const found = cache.get(sql);
+  if (found) {
     cache.delete(sql);
-    cache.set(sql, kept);
-    return kept;
+    cache.set(sql, found);
+    return found;
   }
   if (cache.size >= MAX_STATEMENTS) {
-    const [oldestSql, oldest] = cache.entries().next().value as [string, SqliteStatement];
+    const [oldestSql, oldest] = cache.entries().next().value as [string, Kept];
     cache.delete(oldestSql);
-    oldest.finalize(() => undefined);
+    void oldest.ready.then((error) => {
+      if (!error) oldest.statement.finalize(() => undefined);
+    });
   }
-  // A statement that fails to prepare fails each run queued on it (with the error); it is dropped.
-  const prepared = handle.prepare(sql, (error) => {
-    if (error && cache.get(sql) === prepared) cache.delete(sql);
+  // A statement SQLite refuses never answers the runs queued on it: runs wait for `ready`, and it is dropped.
+  let settle!: (error: Error | null) => void;
+  const kept: Kept = { statement: undefined!, ready: new Promise((resolve) => (settle = resolve)), prepared: false };
+  kept.statement = handle.prepare(sql, (error) => {
+    if (error) {
+      if (cache.get(sql) === kept) cache.delete(sql);
+    } else {
+      kept.prepared = true;
+    }
+    settle(error);
   });
-  cache.set(sql, prepared);
-  return prepared;
+  cache.set(sql, kept);
+  return kept;
 }
 
-/** Runs a read-only statement (`?` placeholders) and returns its rows; errors are TypeORM's `QueryFailedError`. */
-export function readRows<T>(source: DataSource, sql: string, parameters: unknown[]): Promise<T[]> {
-  const handle = sqliteHandle(source);
-  if (!handle) return source.query(sql, parameters) as Promise<T[]>;
-  const statement = statementFor(source, handle, sql);
+function run<T>(statement: SqliteStatement, sql: string, parameters: unknown[]): Promise<T[]> {
   return new Promise((resolve, reject) => {
     statement.all(parameters, (error, rows) => {
       if (error) reject(new QueryFailedError(sql, parameters, error));
@@ -67,10 +80,26 @@ export function readRows<T>(source: DataSource, sql: string, parameters: unknown
   });
 }
 
+/** Runs a read-only statement (`?` placeholders) and returns its rows; errors are TypeORM's `QueryFailedError`. */
+export async function readRows<T>(source: DataSource, sql: string, parameters: unknown[]): Promise<T[]> {
+  const handle = sqliteHandle(source);
+  if (!handle) return source.query(sql, parameters) as Promise<T[]>;
+  const kept = keptFor(source, handle, sql);
+  if (!kept.prepared) {
+    const error = await kept.ready;
+    if (error) throw new QueryFailedError(sql, parameters, error);
+  }
+  return run<T>(kept.statement, sql, parameters);
+}
+
 /** Finalizes the connection's kept statements: SQLite will not close a connection that has any. */
 export async function finalizeStatements(source: DataSource): Promise<void> {
   const cache = statements.get(source);
   if (!cache) return;
   statements.delete(source);
-  await Promise.all([...cache.values()].map((statement) => new Promise<void>((resolve) => statement.finalize(resolve))));
+  await Promise.all(
+    [...cache.values()].map(async ({ statement, ready }) => {
+      if ((await ready) === null) await new Promise<void>((resolve) => statement.finalize(() => resolve()));
+    }),
+  );
 }
