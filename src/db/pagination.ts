@@ -1,6 +1,7 @@
 import { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { InvalidInput } from '../errors';
+import { hydrate } from './raw-sql';
 import { readRows } from './statement-cache';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -66,17 +67,6 @@ function columnsToRead(metadata: EntityMetadata, sortProperty: string, select: R
   return chosen.length === wanted.size ? chosen : columns;
 }
 
-/** Rows to entities through TypeORM's own value conversion (dates, booleans, transformers), without its generic join machinery. */
-function hydrate<T>(source: DataSource, metadata: EntityMetadata, columns: ColumnMetadata[], rows: ObjectLiteral[]): T[] {
-  return rows.map((row) => {
-    const entity = metadata.create() as ObjectLiteral;
-    for (const candidate of columns) {
-      entity[candidate.propertyName] = source.driver.prepareHydratedValue(row[candidate.databaseName], candidate);
-    }
-    return entity as T;
-  });
-}
-
 /**
  * Keyset pagination, newest first with ties broken by id, as every list of the API promises. A first
  * page is one statement (rows and `COUNT(*) OVER ()`); a later page runs its rows and the count side
@@ -139,7 +129,7 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
     totalCount = rows.length > 0 ? Number(rows[0].__total) : 0;
   }
 
-  const nodes = hydrate<T>(source, metadata, columns, rows.slice(0, first));
+  const nodes = rows.slice(0, first).map((row) => hydrate<T>(source.manager, entity, row, columns));
   const last = nodes.at(-1);
   return {
     nodes,

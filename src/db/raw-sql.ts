@@ -87,10 +87,18 @@ export async function insertRows<T extends ObjectLiteral>(manager: EntityManager
   }
 }
 
-/** An entity from a raw row (`SELECT *` or `RETURNING *`), with TypeORM's conversions (dates, booleans, transformers). */
-export function hydrate<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, row: Record<string, unknown>): T {
+/**
+ * An entity from a raw row (`SELECT *` or `RETURNING *`), with TypeORM's conversions (dates, booleans,
+ * transformers). With `columns`, only those properties are set (the row read only them).
+ */
+export function hydrate<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  row: Record<string, unknown>,
+  columns: ColumnMetadata[] = manager.connection.getMetadata(target).columns,
+): T {
   const entity = manager.create(target) as Record<string, unknown>;
-  for (const column of manager.connection.getMetadata(target).columns) {
+  for (const column of columns) {
     entity[column.propertyName] = manager.connection.driver.prepareHydratedValue(row[column.databaseName], column);
   }
   return entity as T;
