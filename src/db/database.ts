@@ -41,7 +41,8 @@ export async function openDatabase(
     : await Promise.all(
         Array.from({ length: readerCount }, () => new DataSource({ ...dataSourceOptions(databasePath), migrations: [] }).initialize()),
       );
-  for (const connection of new Set([dataSource, ...readers])) {
+  const connections = new Set([dataSource, ...readers]);
+  for (const connection of connections) {
     // In WAL mode NORMAL loses no committed transaction when the process dies (kill -9), only on
     // an OS crash or power loss; it saves an fsync per commit.
     await connection.query('PRAGMA synchronous = NORMAL');
@@ -65,7 +66,7 @@ export async function openDatabase(
     },
     async close() {
       await writes.idle();
-      for (const connection of new Set([dataSource, ...readers])) await finalizeStatements(connection);
+      for (const connection of connections) await finalizeStatements(connection);
       for (const reader of readers) if (reader !== dataSource && reader.isInitialized) await reader.destroy();
       if (dataSource.isInitialized) await dataSource.destroy();
     },

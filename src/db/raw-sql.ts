@@ -17,8 +17,20 @@ export function* chunks<T>(items: T[], size = STATEMENT_ROWS): Generator<T[]> {
   for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
 }
 
+type RowsCallback = (error: Error | null, rows: unknown[]) => void;
+
 interface SqliteConnection {
-  all(sql: string, parameters: unknown[], callback: (error: Error | null, rows: unknown[]) => void): void;
+  all(sql: string, parameters: unknown[], callback: RowsCallback): void;
+}
+
+/** The rows a sqlite3 `all` call (made by `all` with the callback) answers; errors are TypeORM's `QueryFailedError`. */
+export function rowsOf<T>(sql: string, parameters: unknown[], all: (callback: RowsCallback) => void): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    all((error, rows) => {
+      if (error) reject(new QueryFailedError(sql, parameters, error));
+      else resolve(rows as T[]);
+    });
+  });
 }
 
 /**
@@ -29,12 +41,7 @@ interface SqliteConnection {
 export async function queryRows<T>(manager: EntityManager, sql: string, parameters: unknown[] = []): Promise<T[]> {
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   const connection = (await runner.connect()) as SqliteConnection;
-  return new Promise((resolve, reject) => {
-    connection.all(sql, parameters, (error, rows) => {
-      if (error) reject(new QueryFailedError(sql, parameters, error));
-      else resolve(rows as T[]);
-    });
-  });
+  return rowsOf<T>(sql, parameters, (callback) => connection.all(sql, parameters, callback));
 }
 
 function columnOf<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, property: string): ColumnMetadata {

@@ -1,4 +1,5 @@
 import { DataSource, QueryFailedError } from 'typeorm';
+import { rowsOf } from './raw-sql';
 
 /**
  * Prepared statements kept per SQLite connection for the hot read paths (the lists). Through
@@ -71,15 +72,6 @@ function keptFor(source: DataSource, handle: SqliteHandle, sql: string): Kept {
   return kept;
 }
 
-function run<T>(statement: SqliteStatement, sql: string, parameters: unknown[]): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    statement.all(parameters, (error, rows) => {
-      if (error) reject(new QueryFailedError(sql, parameters, error));
-      else resolve(rows as T[]);
-    });
-  });
-}
-
 /** Runs a read-only statement (`?` placeholders) and returns its rows; errors are TypeORM's `QueryFailedError`. */
 export async function readRows<T>(source: DataSource, sql: string, parameters: unknown[]): Promise<T[]> {
   const handle = sqliteHandle(source);
@@ -89,7 +81,7 @@ export async function readRows<T>(source: DataSource, sql: string, parameters: u
     const error = await kept.ready;
     if (error) throw new QueryFailedError(sql, parameters, error);
   }
-  return run<T>(kept.statement, sql, parameters);
+  return rowsOf<T>(sql, parameters, (callback) => kept.statement.all(parameters, callback));
 }
 
 /** Finalizes the connection's kept statements: SQLite will not close a connection that has any. */
