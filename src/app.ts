@@ -12,7 +12,7 @@ import { Config } from './config';
 import { Database, openDatabase } from './db/database';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { Dispatcher } from './delivery/dispatcher';
-import { EventBus, InProcessEventBus } from './events/event-bus';
+import { EventBus, InProcessEventBus } from './event-bus';
 import { EventsService } from './events/events.service';
 import { Outbox } from './events/outbox';
 import { requireApiKeyPlugin, viewerFromHeader } from './graphql/auth';

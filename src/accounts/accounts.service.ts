@@ -2,7 +2,7 @@ import { EntityManager, IsNull } from 'typeorm';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { InvalidInput, NotFound } from '../errors';
-import { EventBus } from '../events/event-bus';
+import { EventBus } from '../event-bus';
 import { newId } from '../ids';
 import { Account } from './account.entity';
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret';

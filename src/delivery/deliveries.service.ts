@@ -4,7 +4,7 @@ import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
 import { WriteTransaction } from '../db/write-serializer';
 import { Conflict, NotFound } from '../errors';
-import { EventBus } from '../events/event-bus';
+import { EventBus } from '../event-bus';
 import { EventType } from '../events/event-type';
 import { Event } from '../events/event.entity';
 import { newId } from '../ids';

@@ -1,6 +1,6 @@
 import { Args, ArgsType, Ctx, Field, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { NotFound } from '../errors';
-import { DeliveryUpdate } from '../events/event-bus';
+import { DeliveryUpdate } from '../event-bus';
 import { accountOf, GraphQLContext, liveOf } from '../graphql/context';
 import { DeliveriesService } from './deliveries.service';
 import { Delivery } from './delivery.entity';

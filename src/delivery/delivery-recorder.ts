@@ -2,7 +2,7 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { chunks, storedDatetime } from '../db/raw-sql';
-import { EventBus } from '../events/event-bus';
+import { EventBus } from '../event-bus';
 import { newId } from '../ids';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';

@@ -2,7 +2,7 @@ import { version } from '../../package.json';
 import { Clock } from '../clock';
 import { WebhookConfig } from '../config';
 import { Database } from '../db/database';
-import { EventBus, Unsubscribe } from '../events/event-bus';
+import { EventBus, Unsubscribe } from '../event-bus';
 import { EventType } from '../events/event-type';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';

@@ -1,7 +1,7 @@
 import { GraphQLSchema } from 'graphql';
 import { Args, Resolver, Root, Subscription } from 'type-graphql';
 import { accountOf, GraphQLContext, liveOf } from '../graphql/context';
-import { CommittedEvent } from './event-bus';
+import { CommittedEvent } from '../event-bus';
 import { EventObjectType } from './event.type';
 import { EventFilterArgs } from './events.resolver';
 import { matchesEventFilter } from './events.service';

@@ -6,7 +6,7 @@ import { DeferredBatch, WriteOptions, WriteTransaction } from '../db/write-seria
 import { Delivery, newPendingDelivery } from '../delivery/delivery.entity';
 import { newId } from '../ids';
 import { Project } from '../projects/project.entity';
-import { EventBus } from './event-bus';
+import { EventBus } from '../event-bus';
 import { serializeEventBody } from './event-payload';
 import { EventType } from './event-type';
 import { Event } from './event.entity';

@@ -1,4 +1,4 @@
-import { BusTopics, EventBus, Unsubscribe } from '../events/event-bus';
+import { BusTopics, EventBus, Unsubscribe } from '../event-bus';
 
 export interface LiveIteratorOptions {
   /** Messages that may wait for the reader; one more ends the iterator and calls `onOverflow`. */

@@ -14,7 +14,7 @@ import { Server } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Viewer } from '../accounts/accounts.service';
 import { LimitsConfig, LiveConfig } from '../config';
-import { EventBus } from '../events/event-bus';
+import { EventBus } from '../event-bus';
 import { viewerFromHeader } from '../graphql/auth';
 import { GraphQLContext, Services } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/error-format';

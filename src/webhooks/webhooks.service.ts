@@ -5,7 +5,7 @@ import { Page, PageArgs, paginate } from '../db/pagination';
 import { DeliveryStatus } from '../delivery/delivery-status';
 import { Delivery } from '../delivery/delivery.entity';
 import { InvalidInput, NotFound } from '../errors';
-import { EventBus } from '../events/event-bus';
+import { EventBus } from '../event-bus';
 import { EventType } from '../events/event-type';
 import { newId } from '../ids';
 import { checkWebhookUrl, Resolver, UrlPolicyError } from './url-policy';

@@ -5,7 +5,7 @@ import { systemClock } from '../../src/clock';
 import { Database, openDatabase } from '../../src/db/database';
 import { AttemptOutcome, DeliveryRecorder } from '../../src/delivery/delivery-recorder';
 import { DeliveryStatus } from '../../src/delivery/delivery-status';
-import { InProcessEventBus } from '../../src/events/event-bus';
+import { InProcessEventBus } from '../../src/event-bus';
 import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';
 

@@ -1,4 +1,4 @@
-import { CommittedEvent } from '../../src/events/event-bus';
+import { CommittedEvent } from '../../src/event-bus';
 import { createProject, createWebhook } from '../helpers/fixtures';
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { DELIVERY_FIELDS, DeliveryView, getDelivery, listDeliveries, startDeliveryServer, waitForEnded } from '../helpers/deliveries';

@@ -1,4 +1,4 @@
-import { CommittedEvent } from '../../src/events/event-bus';
+import { CommittedEvent } from '../../src/event-bus';
 import { ManualClock } from '../helpers/clock';
 import { COMPLETE_BUILD, createWebhook, QUEUE_BUILD, START_BUILD } from '../helpers/fixtures';
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';

@@ -1,5 +1,5 @@
 import { ExecutionResult, GraphQLID, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, parse } from 'graphql';
-import { InProcessEventBus } from '../../src/events/event-bus';
+import { InProcessEventBus } from '../../src/event-bus';
 import { DocumentCache } from '../../src/graphql/document-cache';
 import { LiveIterator } from '../../src/graphql/live-iterator';
 import { createSharedSubscribe, ResultSink, SharedStream } from '../../src/graphql/shared-execution';

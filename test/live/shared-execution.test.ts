@@ -1,5 +1,5 @@
 import { execute, parse } from 'graphql';
-import { CommittedEvent } from '../../src/events/event-bus';
+import { CommittedEvent } from '../../src/event-bus';
 import { EventType } from '../../src/events/event-type';
 import { createSchema } from '../../src/graphql/schema';
 import { createProject } from '../helpers/fixtures';

@@ -1,5 +1,5 @@
 import { Socket } from 'node:net';
-import { CommittedEvent } from '../../src/events/event-bus';
+import { CommittedEvent } from '../../src/event-bus';
 import { EventType } from '../../src/events/event-type';
 import { createAccount, TestAccount } from '../helpers/graphql';
 import { connectLiveOk, LiveClient, openRawSocket, RawSocket, waitForActiveSubscriptions } from '../helpers/live-client';

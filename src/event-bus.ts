@@ -1,5 +1,5 @@
-import { DeliveryStatus } from '../delivery/delivery-status';
-import { EventType } from './event-type';
+import { DeliveryStatus } from './delivery/delivery-status';
+import { EventType } from './events/event-type';
 
 /** An event that has committed, with the deliveries committed alongside it. */
 export interface CommittedEvent {
