@@ -2,7 +2,8 @@
  * Delivery rate to a local receiver, end to end: 20 webhooks of one account on a keep-alive HTTP
  * receiver answering 200 at once; events are created through the services as fast as they commit,
  * and the clock stops when the last SUCCEEDED outcome has committed. With `backlog`, the events are
- * stored first with the engine stopped, and the clock runs from `dispatcher.start()` (restart recovery).
+ * stored first by a process without the worker role, and the clock runs from the start of a worker
+ * process on the same database (restart recovery).
  *
  *   npm run build && node dist/bench/delivery-smoke.js [events=250] [webhooks=20] [live|backlog]
  *
@@ -32,13 +33,14 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'deskforge-bench-'));
   const base = loadConfig({});
-  const app = await startApp({
+  const configFor = (dispatch: boolean) => ({
     ...base,
     port: 0,
     databasePath: join(dir, 'bench.sqlite'),
     logLevel: 'silent',
-    webhook: { ...base.webhook, allowPrivateUrls: true, dispatch: !backlog },
+    webhook: { ...base.webhook, allowPrivateUrls: true, dispatch },
   });
+  let app = await startApp(configFor(!backlog));
   try {
     const { account } = await app.services.accounts.createAccount('Bench');
     for (let i = 0; i < webhooks; i += 1) {
@@ -46,16 +48,19 @@ async function main(): Promise<void> {
     }
     const total = events * webhooks;
     let succeeded = 0;
-    const done = new Promise<void>((resolve) =>
-      app.bus.subscribe('delivery', (update) => {
-        if (update.status === DeliveryStatus.SUCCEEDED && (succeeded += 1) === total) resolve();
-      }),
-    );
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    const count = (update: { status: DeliveryStatus }) => {
+      if (update.status === DeliveryStatus.SUCCEEDED && (succeeded += 1) === total) resolveDone();
+    };
+    app.bus.subscribe('delivery', count);
     let started = performance.now();
     for (let i = 0; i < events; i += 1) await app.services.projects.create(account.id, { name: `Bench ${i}` });
     if (backlog) {
+      await app.stop();
       started = performance.now();
-      await app.dispatcher.start();
+      app = await startApp(configFor(true));
+      app.bus.subscribe('delivery', count);
     }
     await done;
     const seconds = (performance.now() - started) / 1000;

@@ -3,8 +3,10 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import { randomBytes } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { AccountsService } from './accounts/accounts.service';
 import { BuildsService } from './builds/builds.service';
 import { Clock, systemClock } from './clock';
@@ -15,6 +17,10 @@ import { Dispatcher } from './delivery/dispatcher';
 import { EventBus, InProcessEventBus } from './event-bus';
 import { EventsService } from './events/events.service';
 import { Outbox } from './events/outbox';
+import { ChangeLog } from './feed/change-log';
+import { SignalHub } from './feed/commit-signals';
+import { FeedReader } from './feed/feed-reader';
+import { pruneChanges, sqliteFeedSource } from './feed/feed.queries';
 import { requireApiKeyPlugin, viewerFromHeader } from './graphql/auth';
 import { GraphQLContext, Services } from './graphql/context';
 import { createErrorFormatter } from './graphql/error-format';
@@ -50,8 +56,10 @@ export interface App {
   services: Services;
   metrics: Metrics;
   logger: Logger;
-  /** The delivery engine: sends pending deliveries. */
-  dispatcher: Dispatcher;
+  /** The delivery worker, when this process has the `worker` role. */
+  dispatcher: Dispatcher | undefined;
+  /** Reads what any process committed onto `bus`. */
+  feed: FeedReader;
   /** Stops accepting, lets in-flight work finish (bounded by `shutdownGraceMs`), closes everything. */
   stop(): Promise<void>;
 }
@@ -65,34 +73,97 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
 
   const db = await openDatabase(config.databasePath, (error) => logger.error({ err: error }, 'post-commit effect failed'));
   const bus = new InProcessEventBus((error) => logger.error({ err: error }, 'event listener failed'));
-  const outbox = new Outbox(bus, clock);
-  const services: Services = {
-    accounts: new AccountsService(db, clock, bus),
-    webhooks: new WebhooksService(db, clock, config.webhook, resolve, bus),
-    projects: new ProjectsService(db, outbox, clock),
-    builds: new BuildsService(db, outbox, clock),
-    events: new EventsService(db),
-    deliveries: new DeliveriesService(db, clock, bus),
-  };
-  const dispatcher = new Dispatcher({
-    db,
+  const signals = new SignalHub();
+  const changes = new ChangeLog(clock, signals);
+  const feed = new FeedReader({
+    source: sqliteFeedSource(() => db.reader),
     bus,
     clock,
     logger,
-    metrics,
-    resolve,
-    random: deps.random ?? Math.random,
-    config: config.webhook,
-    shutdownGraceMs: config.shutdownGraceMs,
+    pollMs: config.feedPollMs,
+    readEvents: config.roles.has('api'),
+    prune: { olderThanMs: CHANGE_RETENTION_MS, everyMs: 60_000, run: (before) => db.writes.write(({ manager }) => pruneChanges(manager, before)) },
   });
-  if (config.webhook.dispatch) await dispatcher.start();
+  signals.onFeedChanged(() => feed.wake());
+  await feed.start();
+  const outbox = new Outbox(signals, clock);
+  const services: Services = {
+    accounts: new AccountsService(db, clock, { bus, changes }),
+    webhooks: new WebhooksService(db, clock, config.webhook, resolve, changes, metrics),
+    projects: new ProjectsService(db, outbox, clock),
+    builds: new BuildsService(db, outbox, clock),
+    events: new EventsService(db),
+    deliveries: new DeliveriesService(db, clock, changes, signals),
+  };
+  const dispatcher = config.webhook.dispatch
+    ? new Dispatcher({
+        db,
+        bus,
+        changes,
+        clock,
+        logger,
+        metrics,
+        resolve,
+        random: deps.random ?? Math.random,
+        config: config.webhook,
+        owner: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+        shutdownGraceMs: config.shutdownGraceMs,
+      })
+    : undefined;
+  if (dispatcher) {
+    signals.onDeliveriesDue(() => dispatcher.wake());
+    await dispatcher.start();
+  }
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
   const httpServer: Server = createServer(expressApp);
-  const schema = await createSchema();
-  const live = startLiveServer({ httpServer, schema, services, bus, metrics, logger, limits: config.limits, live: config.live, closeGraceMs: config.shutdownGraceMs });
+  expressApp.use(healthRouter(() => db.ping()));
+  expressApp.use(metricsRouter(metrics.registry));
+  const api = config.roles.has('api') ? await mountApi({ config, logger, metrics, services, bus, feed, expressApp, httpServer }) : undefined;
+  expressApp.use(httpErrorHandler(logger));
 
+  await new Promise<void>((resolveListen, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, resolveListen);
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  logger.info({ port, databasePath: config.databasePath, roles: [...config.roles] }, `listening on http://localhost:${port}/graphql`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down');
+      await dispatcher?.stop();
+      if (api) await api.stop();
+      else await new Promise<void>((resolveClose) => httpServer.close(() => resolveClose()));
+      await feed.stop();
+      await db.close();
+      logger.info('stopped');
+    })());
+
+  return { url: `http://127.0.0.1:${port}/graphql`, port, db, bus, services, metrics, logger, dispatcher, feed, stop };
+}
+
+/** Changes are read live by every process within a poll; an hour leaves room for a slow one. */
+const CHANGE_RETENTION_MS = 60 * 60 * 1000;
+
+interface ApiParts {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  services: Services;
+  bus: EventBus;
+  feed: FeedReader;
+  expressApp: express.Express;
+  httpServer: Server;
+}
+
+/** The `api` role: GraphQL over HTTP and WebSocket, and GraphiQL. Returns how to stop it. */
+async function mountApi(parts: ApiParts): Promise<{ stop(): Promise<void> }> {
+  const { config, logger, metrics, services, bus, feed, expressApp, httpServer } = parts;
+  const schema = await createSchema();
+  const live = startLiveServer({ httpServer, schema, services, bus, feed, metrics, logger, limits: config.limits, live: config.live, closeGraceMs: config.shutdownGraceMs });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: true,
@@ -112,9 +183,6 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
     ],
   });
   await apollo.start();
-
-  expressApp.use(healthRouter(() => db.ping()));
-  expressApp.use(metricsRouter(metrics.registry));
   expressApp.use(graphiqlRouter());
   expressApp.use(
     '/graphql',
@@ -126,24 +194,5 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
       }),
     }),
   );
-  expressApp.use(httpErrorHandler(logger));
-
-  await new Promise<void>((resolveListen, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, resolveListen);
-  });
-  const port = (httpServer.address() as AddressInfo).port;
-  logger.info({ port, databasePath: config.databasePath }, `listening on http://localhost:${port}/graphql`);
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      logger.info('shutting down');
-      await dispatcher.stop();
-      await apollo.stop();
-      await db.close();
-      logger.info('stopped');
-    })());
-
-  return { url: `http://127.0.0.1:${port}/graphql`, port, db, bus, services, metrics, logger, dispatcher, stop };
+  return { stop: () => apollo.stop() };
 }

@@ -21,11 +21,26 @@ export interface WebhookConfig {
    */
   recordWindowMs: number;
   /**
-   * Whether this process sends deliveries at all. Always true in a deployment; tests of other areas
-   * turn it off so that the webhooks they create are never called.
+   * How long a worker holds a delivery it claimed (`WEBHOOK_LEASE_MS`, 60 s). Must exceed
+   * `timeoutMs`: a lease that ran out while its attempt was still going would let another worker
+   * make the same attempt. A worker that dies holds nothing longer than this.
+   */
+  leaseMs: number;
+  /**
+   * How often an idle worker looks for due deliveries: work committed by other processes, retries
+   * that fell due, leases that ran out. Work committed in the worker's own process starts at once.
+   */
+  pollMs: number;
+  /**
+   * Whether this process sends deliveries at all (`DESKFORGE_ROLES` has `worker`). Tests of other
+   * areas turn it off so that the webhooks they create are never called.
    */
   dispatch: boolean;
 }
+
+/** What one process does (`DESKFORGE_ROLES`). */
+export type Role = 'api' | 'worker';
+export const ROLES: readonly Role[] = ['api', 'worker'];
 
 export interface LimitsConfig {
   /** Largest accepted request body; larger ones get 413. */
@@ -55,6 +70,13 @@ export interface LiveConfig {
 
 export interface Config {
   port: number;
+  /**
+   * `api` serves GraphQL (HTTP and WebSocket), GraphiQL and REST; `worker` delivers webhooks (then
+   * `webhook.dispatch` is true). Every process serves `/healthz` and `/metrics`.
+   */
+  roles: ReadonlySet<Role>;
+  /** How often the feed of committed changes is read when no in-process signal came (other processes' commits). */
+  feedPollMs: number;
   /** SQLite file, or `:memory:`. */
   databasePath: string;
   logLevel: string;
@@ -104,25 +126,46 @@ function delays(env: Env, name: string, fallback: number[]): number[] {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+function roles(env: Env): ReadonlySet<Role> {
+  const raw = env.DESKFORGE_ROLES;
+  if (raw === undefined || raw.trim() === '') return new Set(ROLES);
+  const names = raw.split(',').map((part) => part.trim().toLowerCase()).filter((part) => part !== '');
+  const unknown = names.filter((name) => !(ROLES as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new ConfigError(`DESKFORGE_ROLES must be a comma-separated list of ${ROLES.join(', ')}, got "${raw}"`);
+  }
+  return new Set(names as Role[]);
+}
+
 /** Reads and validates the configuration; throws `ConfigError` with the variable's name on bad input. */
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info').trim() || 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const processRoles = roles(env);
+  const timeoutMs = integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1);
+  const leaseMs = integer(env, 'WEBHOOK_LEASE_MS', 60_000, 1);
+  if (leaseMs <= timeoutMs) {
+    throw new ConfigError(`WEBHOOK_LEASE_MS (${leaseMs}) must be above WEBHOOK_TIMEOUT_MS (${timeoutMs}): a lease must outlast the attempt it covers`);
+  }
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
+    roles: processRoles,
+    feedPollMs: 50,
     databasePath: env.DATABASE_PATH?.trim() || DEFAULT_DATABASE_PATH,
     logLevel,
     webhook: {
-      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1),
+      timeoutMs,
       retryDelaysMs: delays(env, 'WEBHOOK_RETRY_DELAYS_MS', [30_000, 300_000, 1_800_000]),
       concurrency: integer(env, 'WEBHOOK_CONCURRENCY', 50, 1),
       endpointConcurrency: integer(env, 'WEBHOOK_ENDPOINT_CONCURRENCY', 5, 1),
       disableAfterFailures: integer(env, 'WEBHOOK_DISABLE_AFTER_FAILURES', 15, 1),
       allowPrivateUrls: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
       recordWindowMs: 2,
-      dispatch: true,
+      leaseMs,
+      pollMs: 100,
+      dispatch: processRoles.has('worker'),
     },
     limits: {
       bodyBytes: 1024 * 1024,

@@ -1,7 +1,7 @@
 import { DeliveryStatus } from './delivery/delivery-status';
 import { EventType } from './events/event-type';
 
-/** An event that has committed, with the deliveries committed alongside it. */
+/** An event that has committed, as the feed reads it back. */
 export interface CommittedEvent {
   id: string;
   accountId: string;
@@ -10,7 +10,8 @@ export interface CommittedEvent {
   createdAt: Date;
   /** The exact webhook body. */
   payload: string;
-  deliveries: Array<{ id: string; webhookId: string }>;
+  /** Its place in commit order (see `FeedReader`). */
+  position: number;
 }
 
 /** A delivery whose state changed (an attempt ended, or it was created). */
@@ -44,9 +45,10 @@ export interface BusTopics {
 export type Unsubscribe = () => void;
 
 /**
- * The one publishing interface: the delivery engine and the GraphQL subscriptions consume it. This
- * in-process version calls listeners synchronously in publish order; a Redis-backed one can replace
- * it to span instances.
+ * This process's bus: the `FeedReader` publishes on it what any process committed, in commit order;
+ * GraphQL subscriptions and caches listen. Writes never publish here directly (they append to the
+ * feed, see `ChangeLog`), so every process hears the same messages in the same order. Listeners are
+ * called synchronously in publish order.
  */
 export interface EventBus {
   publish<K extends keyof BusTopics>(topic: K, message: BusTopics[K]): void;

@@ -20,6 +20,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly recordFailures = new Counter({
+    name: 'deskforge_webhook_record_failures_total',
+    help: 'Times an attempt outcome could not be stored (each is retried with back-off while its lease holds).',
+    registers: [this.registry],
+  });
+
   readonly attemptDuration = new Histogram({
     name: 'deskforge_webhook_attempt_duration_seconds',
     help: 'Duration of one webhook HTTP attempt, connect to response.',

@@ -3,6 +3,7 @@ import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { InvalidInput, NotFound } from '../errors';
 import { EventBus } from '../event-bus';
+import { ChangeLog } from '../feed/change-log';
 import { newId } from '../ids';
 import { Account } from './account.entity';
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret';
@@ -26,13 +27,16 @@ function checkName(field: string, name: string, max = 200): string {
 export class AccountsService {
   private readonly keys = new ApiKeyCache();
 
-  /** `bus` hears of revoked keys (so live connections opened with them close); the CLI needs none. */
+  /**
+   * `live` tells every process of revoked keys (through the feed) and hears of those revoked by any
+   * process, so that none keeps a revoked key in its cache; the CLI needs neither.
+   */
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly bus?: EventBus,
+    private readonly live?: { bus: EventBus; changes: ChangeLog },
   ) {
-    bus?.subscribe('apiKeyRevoked', ({ apiKeyId }) => this.keys.forgetKey(apiKeyId));
+    live?.bus.subscribe('apiKeyRevoked', ({ apiKeyId }) => this.keys.forgetKey(apiKeyId));
   }
 
   /** Creates an account with its first API key; the key is returned here only. */
@@ -79,16 +83,15 @@ export class AccountsService {
 
   /** Revokes a key of the account; it stops working for the very next request and its live connections close. */
   async revokeApiKey(accountId: string, id: string): Promise<ApiKey> {
-    return this.db.writes.write(async ({ manager, afterCommit }) => {
+    return this.db.writes.write(async (tx) => {
+      const { manager } = tx;
       const apiKey = await manager.findOneBy(ApiKey, { id, accountId });
       if (!apiKey) throw new NotFound('API key');
       if (!apiKey.revokedAt) {
         apiKey.revokedAt = this.clock.now();
         await manager.update(ApiKey, { id }, { revokedAt: apiKey.revokedAt });
-        afterCommit(() => {
-          this.keys.forgetKey(id);
-          this.bus?.publish('apiKeyRevoked', { apiKeyId: id, accountId });
-        });
+        await this.live?.changes.record(tx, 'apiKeyRevoked', { apiKeyId: id, accountId });
+        tx.afterCommit(() => this.keys.forgetKey(id));
       }
       return apiKey;
     });

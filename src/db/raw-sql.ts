@@ -110,3 +110,8 @@ export function hydrate<T extends ObjectLiteral>(
   }
   return entity as T;
 }
+
+/** A `datetime` column's value as a raw query returns it (UTC text on SQLite), as a Date. */
+export function datetimeOf(value: string | Date): Date {
+  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
+}

@@ -33,6 +33,14 @@ export interface WriteOptions {
   aheadOfDeferred?: boolean;
 }
 
+/**
+ * The first statement of every write transaction: a write that changes nothing, so the transaction
+ * holds SQLite's write lock from its start (waiting up to `busyTimeout` for other processes). A
+ * transaction that read first and wrote later would fail at once (SQLITE_BUSY, no waiting) whenever
+ * another process had committed in between; and feed positions are taken under this lock.
+ */
+const TAKE_WRITE_LOCK = 'DELETE FROM "changes" WHERE 0';
+
 /** Most writes committed together (bounds how long the first of them waits for the others). */
 export const MAX_GROUP = 64;
 
@@ -170,6 +178,7 @@ export class WriteSerializer {
     const exec = (sql: string) =>
       new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));
     await runner.startTransaction();
+    await exec(TAKE_WRITE_LOCK);
     const settled: Settled[] = [];
     const deferred = new Deferred();
     // Statements owed by the previous write, sent with the next one's SAVEPOINT in one round trip.

@@ -4,7 +4,8 @@ import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
 import { WriteTransaction } from '../db/write-serializer';
 import { Conflict, NotFound } from '../errors';
-import { EventBus } from '../event-bus';
+import { ChangeLog } from '../feed/change-log';
+import { CommitSignals } from '../feed/commit-signals';
 import { EventType } from '../events/event-type';
 import { Event } from '../events/event.entity';
 import { newId } from '../ids';
@@ -22,14 +23,15 @@ export interface DeliveryFilter {
 
 /**
  * Deliveries and their attempts, always scoped to one account, and the two ways a user makes one by
- * hand. New deliveries are announced on the bus (`delivery`, PENDING) after their commit; the
- * dispatcher picks them up from there.
+ * hand. New deliveries are due at once: workers find them in the table (this process's at once,
+ * through `signals`), and `deliveryUpdated` hears of them through the feed.
  */
 export class DeliveriesService {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly bus: EventBus,
+    private readonly changes: ChangeLog,
+    private readonly signals: CommitSignals,
   ) {}
 
   get(accountId: string, id: string): Promise<Delivery | null> {
@@ -66,8 +68,8 @@ export class DeliveriesService {
     return this.db.writes.write(async (tx) => {
       const webhook = await activeWebhook(tx.manager, accountId, webhookId);
       const eventType = type ?? webhook.events[0];
-      const id = newId('evt');
       const createdAt = this.clock.now();
+      const id = newId('evt', createdAt.getTime());
       const sample = sampleEventBody(id, eventType, createdAt);
       await tx.manager.insert(Event, { id, accountId, type: eventType, ...sample, createdAt, test: true });
       return this.createPending(tx, accountId, webhookId, id);
@@ -77,7 +79,8 @@ export class DeliveriesService {
   private async createPending(tx: WriteTransaction, accountId: string, webhookId: string, eventId: string): Promise<Delivery> {
     const delivery = newPendingDelivery(accountId, webhookId, eventId, this.clock.now());
     await tx.manager.insert(Delivery, delivery);
-    tx.afterCommit(() => this.bus.publish('delivery', { id: delivery.id, accountId, webhookId, eventId, status: delivery.status }));
+    await this.changes.record(tx, 'delivery', { id: delivery.id, accountId, webhookId, eventId, status: delivery.status });
+    tx.afterCommit(() => this.signals.deliveriesDue());
     return delivery;
   }
 }

@@ -1,21 +1,19 @@
 import { EntityManager } from 'typeorm';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
-import { chunks, storedDatetime } from '../db/raw-sql';
-import { EventBus } from '../event-bus';
-import { newId } from '../ids';
+import { ChangeEntry, ChangeLog } from '../feed/change-log';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
 import { Webhook } from '../webhooks/webhook.entity';
+import { WebhookEffect } from './attempt-plan';
 import { DeliveryStatus } from './delivery-status';
-import { Delivery } from './delivery.entity';
-
-/** What an attempt means for its webhook's health. */
-export type WebhookEffect = 'succeeded' | 'failed' | 'gone' | 'none';
+import { applyTransitions, countLateAttempt, insertAttempts } from './delivery.queries';
 
 /** One finished attempt and the delivery state it leads to. */
 export interface AttemptOutcome {
   delivery: { id: string; accountId: string; webhookId: string; eventId: string };
+  /** The claim's token: the outcome is stored only while the delivery still carries it. */
+  leaseToken: string;
   /** 1-based attempt number. */
   number: number;
   /** False when no request was made (the webhook was deleted or inactive at send time). */
@@ -73,8 +71,9 @@ interface Health {
 /**
  * Writes attempt outcomes with group commit: outcomes arriving within a few milliseconds (or while
  * the previous batch is being written) go into ONE transaction: attempt rows, delivery updates and
- * webhook counters. Only after that commit are the `delivery` updates published and the callers
- * told, so a delivery counts as succeeded only once its success is stored.
+ * webhook counters, and the `delivery` (and `webhook`, when one is disabled) changes of the feed.
+ * Only after that commit are the callers told, so a delivery counts as succeeded only once its
+ * success is stored.
  */
 export class DeliveryRecorder {
   private queue: Waiting[] = [];
@@ -85,7 +84,7 @@ export class DeliveryRecorder {
 
   constructor(
     private readonly db: Database,
-    private readonly bus: EventBus,
+    private readonly changes: ChangeLog,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
@@ -94,7 +93,8 @@ export class DeliveryRecorder {
 
   /**
    * Stores the outcome. Resolves after the commit with true, or false when the delivery had already
-   * ended some other way (its webhook was deleted): then only a made request is recorded.
+   * ended some other way (its webhook was deleted) or its lease was lost: then only a made request
+   * is recorded.
    */
   record(outcome: AttemptOutcome): Promise<boolean> {
     return new Promise((resolve, reject) => {
@@ -167,15 +167,42 @@ export class DeliveryRecorder {
   private write(outcomes: AttemptOutcome[]): Promise<boolean[]> {
     return this.db.writes.write(async (tx) => {
       const { manager } = tx;
-      const applied = await updatePendingDeliveries(manager, outcomes);
+      const applied = await applyTransitions(
+        manager,
+        outcomes.map((outcome) => ({
+          id: outcome.delivery.id,
+          leaseToken: outcome.leaseToken,
+          status: outcome.status,
+          attemptCount: outcome.number,
+          nextAttemptAt: outcome.nextAttemptAt,
+          completedAt: outcome.status === DeliveryStatus.PENDING ? null : new Date(outcome.startedAt.getTime() + outcome.durationMs),
+        })),
+      );
       const isApplied = (outcome: AttemptOutcome) => applied.has(outcome.delivery.id);
       // A request made for a delivery that ended meanwhile (its webhook was deleted) is still history.
-      for (const late of outcomes.filter((outcome) => !isApplied(outcome) && outcome.sent)) {
-        await manager.update(Delivery, late.delivery.id, { attemptCount: late.number });
-      }
-      await insertAttempts(manager, outcomes.filter((outcome) => isApplied(outcome) || outcome.sent));
-      const disabled = await this.applyHealth(manager, outcomes.filter(isApplied));
-      tx.afterCommit(() => this.announce(outcomes.filter(isApplied), disabled));
+      for (const late of outcomes.filter((outcome) => !isApplied(outcome) && outcome.sent)) await countLateAttempt(manager, late.delivery.id, late.number);
+      await insertAttempts(
+        manager,
+        outcomes
+          .filter((outcome) => isApplied(outcome) || outcome.sent)
+          .map((outcome) => ({
+            deliveryId: outcome.delivery.id,
+            number: outcome.number,
+            startedAt: outcome.startedAt,
+            durationMs: outcome.durationMs,
+            responseStatus: outcome.responseStatus,
+            responseBody: outcome.responseBody,
+            error: outcome.error,
+          })),
+      );
+      const stored = outcomes.filter(isApplied);
+      const disabled = await this.applyHealth(manager, stored);
+      const entries: ChangeEntry[] = [
+        ...stored.map((outcome) => ({ topic: 'delivery' as const, message: { ...outcome.delivery, status: outcome.status } })),
+        ...disabled.map(({ id, accountId }) => ({ topic: 'webhook' as const, message: { id, accountId } })),
+      ];
+      await this.changes.recordAll(tx, entries);
+      tx.afterCommit(() => this.announce(stored, disabled));
       return outcomes.map(isApplied);
     }, { aheadOfDeferred: !outcomes.some(mayDisableWebhook) });
   }
@@ -215,15 +242,11 @@ export class DeliveryRecorder {
     for (const outcome of outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
     for (const [status, count] of counts) this.metrics.deliveries.inc({ outcome: OUTCOME_LABEL[status] }, count);
     for (const outcome of outcomes) {
-      this.bus.publish('delivery', { ...outcome.delivery, status: outcome.status });
       if (outcome.status === DeliveryStatus.FAILED) {
         this.logger.info({ deliveryId: outcome.delivery.id, webhookId: outcome.delivery.webhookId, attempts: outcome.number, error: outcome.error, status: outcome.responseStatus }, 'delivery failed');
       }
     }
-    for (const { id, accountId, reason } of disabled) {
-      this.logger.warn({ webhookId: id, accountId, reason }, 'webhook disabled');
-      this.bus.publish('webhook', { id, accountId });
-    }
+    for (const { id, accountId, reason } of disabled) this.logger.warn({ webhookId: id, accountId, reason }, 'webhook disabled');
   }
 }
 
@@ -248,57 +271,4 @@ function trackHealth(health: Map<string, Health>, outcome: AttemptOutcome): void
     if (outcome.webhookEffect === 'gone') change.gone = true;
   }
   health.set(webhookId, change);
-}
-
-/** A Date as TypeORM stores `datetime` columns on SQLite, for the raw statements below. */
-function stored(date: Date | null): string | null {
-  return date === null ? null : storedDatetime(date);
-}
-
-/**
- * Gives every delivery of the batch that is still PENDING its new state, in one statement; returns
- * the ids it changed. (It starts with WITH so TypeORM's SQLite runner returns the RETURNING rows.)
- */
-async function updatePendingDeliveries(manager: EntityManager, outcomes: AttemptOutcome[]): Promise<Set<string>> {
-  const applied = new Set<string>();
-  for (const chunk of chunks(outcomes)) {
-    const rows = await manager.query(
-      `WITH "outcome" ("id", "status", "attemptCount", "nextAttemptAt", "completedAt") AS (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')})
-       UPDATE "deliveries" SET "status" = "outcome"."status", "attemptCount" = "outcome"."attemptCount",
-         "nextAttemptAt" = "outcome"."nextAttemptAt", "completedAt" = "outcome"."completedAt"
-       FROM "outcome" WHERE "deliveries"."id" = "outcome"."id" AND "deliveries"."status" = ?
-       RETURNING "deliveries"."id" AS "id"`,
-      [
-        ...chunk.flatMap((outcome) => [
-          outcome.delivery.id,
-          outcome.status,
-          outcome.number,
-          stored(outcome.nextAttemptAt),
-          stored(outcome.status === DeliveryStatus.PENDING ? null : new Date(outcome.startedAt.getTime() + outcome.durationMs)),
-        ]),
-        DeliveryStatus.PENDING,
-      ],
-    );
-    for (const row of rows as Array<{ id: string }>) applied.add(row.id);
-  }
-  return applied;
-}
-
-async function insertAttempts(manager: EntityManager, outcomes: AttemptOutcome[]): Promise<void> {
-  for (const chunk of chunks(outcomes)) {
-    await manager.query(
-      `INSERT INTO "delivery_attempts" ("id", "deliveryId", "number", "startedAt", "durationMs", "responseStatus", "responseBody", "error")
-       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      chunk.flatMap((outcome) => [
-        newId('att'),
-        outcome.delivery.id,
-        outcome.number,
-        stored(outcome.startedAt),
-        outcome.durationMs,
-        outcome.responseStatus,
-        outcome.responseBody,
-        outcome.error,
-      ]),
-    );
-  }
 }

@@ -4,14 +4,15 @@ import { newId } from '../ids';
 import { DeliveryStatus } from './delivery-status';
 
 /**
- * One event to one webhook. PENDING rows are the durable queue: the dispatcher rebuilds its work from
- * them after any restart. The webhook may be deleted later; its deliveries stay as history.
+ * One event to one webhook. PENDING rows are the delivery queue: workers claim the due ones with a
+ * lease (see `DeliveryQueue`). The webhook may be deleted later; its deliveries stay as history.
  */
 @Entity('deliveries')
 @Index(['accountId', 'createdAt'])
 @Index(['webhookId', 'createdAt'])
 @Index(['eventId'])
 @Index(['status', 'nextAttemptAt'])
+@Index('IDX_deliveries_due_by_webhook', ['webhookId', 'status', 'nextAttemptAt'])
 export class Delivery {
   @PrimaryColumn({ type: 'varchar' })
   id: string;
@@ -34,9 +35,20 @@ export class Delivery {
   @Column({ type: 'integer', default: 0 })
   attemptCount: number;
 
-  /** When the next attempt is due; null once the delivery has ended. */
+  /**
+   * When the next attempt is due; null once the delivery has ended. While a worker holds the
+   * delivery, its lease's expiry: a lease that runs out makes the delivery due again.
+   */
   @Column({ type: 'datetime', nullable: true })
   nextAttemptAt: Date | null;
+
+  /** The worker process attempting the delivery now, if any (for operators; the token decides). */
+  @Column({ type: 'varchar', nullable: true })
+  leaseOwner: string | null;
+
+  /** The claim's token: an outcome is stored only while the row still carries it. */
+  @Column({ type: 'varchar', nullable: true })
+  leaseToken: string | null;
 
   @Column({ type: 'datetime' })
   createdAt: Date;
@@ -48,7 +60,7 @@ export class Delivery {
 /** A new PENDING delivery of an event to a webhook, due at `now`. */
 export function newPendingDelivery(accountId: string, webhookId: string, eventId: string, now: Date): Delivery {
   return Object.assign(new Delivery(), {
-    id: newId('dlv'),
+    id: newId('dlv', now.getTime()),
     accountId,
     webhookId,
     eventId,
@@ -57,5 +69,7 @@ export function newPendingDelivery(accountId: string, webhookId: string, eventId
     nextAttemptAt: now,
     createdAt: now,
     completedAt: null,
+    leaseOwner: null,
+    leaseToken: null,
   });
 }

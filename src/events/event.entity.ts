@@ -8,6 +8,8 @@ import { EventType } from './event-type';
 @Entity('events')
 @Index(['accountId', 'createdAt'])
 @Index(['accountId', 'projectId', 'createdAt'])
+@Index('IDX_events_position', ['position'], { unique: true })
+@Index('IDX_events_account_position', ['accountId', 'position'])
 export class Event {
   @PrimaryColumn({ type: 'varchar' })
   id: string;
@@ -30,6 +32,13 @@ export class Event {
 
   @Column({ type: 'datetime' })
   createdAt: Date;
+
+  /**
+   * The event's place in commit order, the cursor of the live feed and of resumed subscriptions;
+   * null for `testWebhook` samples, which are never published.
+   */
+  @Column({ type: 'integer', nullable: true })
+  position: number | null;
 
   /**
    * A sample made by `testWebhook`: delivered to that one webhook only, never published to

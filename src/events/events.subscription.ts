@@ -1,22 +1,38 @@
 import { GraphQLSchema } from 'graphql';
-import { Args, Resolver, Root, Subscription } from 'type-graphql';
+import { Args, ArgsType, Field, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { NotFound } from '../errors';
 import { accountOf, GraphQLContext, liveOf } from '../graphql/context';
 import { CommittedEvent } from '../event-bus';
 import { EventObjectType } from './event.type';
 import { EventFilterArgs } from './events.resolver';
 import { matchesEventFilter } from './events.service';
 
+@ArgsType()
+export class EventSubscriptionArgs extends EventFilterArgs {
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Resume after this event (the last one the client processed): first every later event of the account that matches the filters, in commit order, then live, with no gap and no duplicate.',
+  })
+  after?: string | null;
+}
+
 @Resolver(() => EventObjectType)
 export class EventsSubscriptionResolver {
   @Subscription(() => EventObjectType, {
     description:
-      "The viewer's account's events as they commit: after the commit, in commit order, each once. `payload` is the webhook body.",
-    subscribe: ({ args, context }: { args: EventFilterArgs; context: GraphQLContext }) => {
+      "The viewer's account's events as they commit: after the commit, in commit order, each once. `payload` is the webhook body. With `after`, missed events first.",
+    subscribe: async ({ args, context }: { args: EventSubscriptionArgs; context: GraphQLContext }) => {
       const accountId = accountOf(context);
-      return liveOf(context).listen('event', (event) => event.accountId === accountId && matchesEventFilter(args, event));
+      const accept = (event: CommittedEvent) => event.accountId === accountId && matchesEventFilter(args, event);
+      if (!args.after) return liveOf(context).listen('event', accept);
+      const events = context.services.events;
+      const after = await events.positionOf(accountId, args.after);
+      if (after === null) throw new NotFound('Event');
+      return liveOf(context).listenEventsAfter(accept, (upTo) => events.committedBetween(accountId, after, upTo, args));
     },
   })
-  events(@Root() event: CommittedEvent, @Args() _filter: EventFilterArgs): CommittedEvent {
+  events(@Root() event: CommittedEvent, @Args() _filter: EventSubscriptionArgs): CommittedEvent {
     return event;
   }
 }

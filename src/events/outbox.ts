@@ -6,7 +6,8 @@ import { DeferredBatch, WriteOptions, WriteTransaction } from '../db/write-seria
 import { Delivery, newPendingDelivery } from '../delivery/delivery.entity';
 import { newId } from '../ids';
 import { Project } from '../projects/project.entity';
-import { EventBus } from '../event-bus';
+import { CommitSignals } from '../feed/commit-signals';
+import { nextEventPositions } from '../feed/feed.queries';
 import { serializeEventBody } from './event-payload';
 import { EventType } from './event-type';
 import { Event } from './event.entity';
@@ -19,8 +20,10 @@ interface PendingEvent {
 
 /**
  * The transactional outbox: a change, its event and a PENDING delivery for every active webhook of
- * the account subscribed to the type are written in the change's own transaction; the event is
- * published only after that transaction commits. A rollback leaves nothing stored and nothing sent.
+ * the account subscribed to the type are written in the change's own transaction, the event with its
+ * place in commit order. Subscribers hear of it through the feed and workers find the deliveries in
+ * their table, so a rollback leaves nothing stored, nothing sent and nothing published; after a
+ * commit the signals only wake this process's reader and worker at once.
  *
  * The rows are deferred to the write's group (see `WriteSerializer`): the events of all the writes
  * of a group go in one INSERT, which also returns each event's subscribed webhooks, and their
@@ -30,13 +33,13 @@ export class Outbox {
   private readonly pending: DeferredBatch<PendingEvent> = { flush: (manager, items) => this.insert(manager, items) };
 
   constructor(
-    private readonly bus: EventBus,
+    private readonly signals: CommitSignals,
     private readonly clock: Clock,
   ) {}
 
   record(tx: WriteTransaction, accountId: string, type: EventType, project: Pick<Project, 'id' | 'name'>, build?: Build): Event {
     const createdAt = this.clock.now();
-    const id = newId('evt');
+    const id = newId('evt', createdAt.getTime());
     const event = Object.assign(new Event(), {
       id,
       accountId,
@@ -46,31 +49,27 @@ export class Outbox {
       payload: serializeEventBody(id, type, createdAt, project, build),
       createdAt,
       test: false,
+      position: null,
     });
     const pending: PendingEvent = { event, deliveries: [] };
     tx.defer(this.pending, pending);
-    tx.afterCommit(() =>
-      this.bus.publish('event', {
-        id,
-        accountId,
-        type,
-        projectId: project.id,
-        createdAt,
-        payload: event.payload,
-        deliveries: pending.deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId })),
-      }),
-    );
+    tx.afterCommit(() => {
+      this.signals.feedChanged();
+      if (pending.deliveries.length > 0) this.signals.deliveriesDue();
+    });
     return event;
   }
 
   /** The events, each returning its account's active webhooks subscribed to its type; then their deliveries. */
   private async insert(manager: EntityManager, items: PendingEvent[]): Promise<void> {
     const byId = new Map(items.map((item) => [item.event.id, item]));
+    const positions = await nextEventPositions(manager, items.length);
+    items.forEach((item, index) => (item.event.position = positions[index]));
     for (const chunk of chunks(items)) {
       const rows = await queryRows<{ id: string; webhookIds: string | null }>(
         manager,
-        `INSERT INTO "events" ("id", "accountId", "type", "projectId", "buildId", "payload", "createdAt", "test")
-         VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+        `INSERT INTO "events" ("id", "accountId", "type", "projectId", "buildId", "payload", "createdAt", "test", "position")
+         VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
          RETURNING "id", (SELECT group_concat("webhooks"."id") FROM "webhooks"
            WHERE "webhooks"."accountId" = "events"."accountId" AND "webhooks"."active" = 1
              AND instr(',' || "webhooks"."events" || ',', ',' || "events"."type" || ',') > 0) AS "webhookIds"`,
@@ -83,6 +82,7 @@ export class Outbox {
           event.payload,
           storedDatetime(event.createdAt),
           storedValue(manager, Event, 'test', event.test),
+          event.position,
         ]),
       );
       for (const { id, webhookIds } of rows) {

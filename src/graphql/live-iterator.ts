@@ -1,4 +1,4 @@
-import { BusTopics, EventBus, Unsubscribe } from '../event-bus';
+import { BusTopics, CommittedEvent, EventBus, Unsubscribe } from '../event-bus';
 
 export interface LiveIteratorOptions {
   /** Messages that may wait for the reader; one more ends the iterator and calls `onOverflow`. */
@@ -25,6 +25,7 @@ export class LiveIterator<T> implements AsyncIterableIterator<T> {
   private ended = false;
   private consumer: ((message: T) => void) | null = null;
   private paused = false;
+  private roomWaiters: Array<{ below: number; resolve: () => void }> = [];
   private readonly unsubscribe: Unsubscribe;
 
   constructor(
@@ -36,7 +37,11 @@ export class LiveIterator<T> implements AsyncIterableIterator<T> {
 
   /** With a consumer, resolves only once the iterator has ended: the messages go to the consumer. */
   next(): Promise<IteratorResult<T>> {
-    if (this.queue.length > 0 && !this.consumer) return Promise.resolve({ value: this.queue.shift() as T, done: false });
+    if (this.queue.length > 0 && !this.consumer) {
+      const value = this.queue.shift() as T;
+      this.wakeRoomWaiters();
+      return Promise.resolve({ value, done: false });
+    }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
       this.waiting = resolve;
@@ -72,6 +77,18 @@ export class LiveIterator<T> implements AsyncIterableIterator<T> {
   resume(): void {
     this.paused = false;
     while (this.consumer && !this.paused && !this.ended && this.queue.length > 0) this.consumer(this.queue.shift() as T);
+    this.wakeRoomWaiters();
+  }
+
+  /** Resolves once fewer than `below` messages wait for the reader (at once if so, or once ended). */
+  room(below: number): Promise<void> {
+    if (this.ended || this.queue.length < below) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push({ below, resolve }));
+  }
+
+  /** Hands `message` to the reader as if it had been published (a replayed one). */
+  offer(message: T): void {
+    this.push(message);
   }
 
   get isEnded(): boolean {
@@ -87,7 +104,18 @@ export class LiveIterator<T> implements AsyncIterableIterator<T> {
     const waiting = this.waiting;
     this.waiting = null;
     waiting?.({ value: undefined, done: true });
+    this.wakeRoomWaiters();
     this.options.onEnd();
+  }
+
+  private wakeRoomWaiters(): void {
+    if (this.roomWaiters.length === 0) return;
+    const waiting = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const waiter of waiting) {
+      if (this.ended || this.queue.length < waiter.below) waiter.resolve();
+      else this.roomWaiters.push(waiter);
+    }
   }
 
   private push(message: T): void {
@@ -107,14 +135,27 @@ export class LiveIterator<T> implements AsyncIterableIterator<T> {
   }
 }
 
+/**
+ * Reads the events a resumed subscription missed: those committed after its resume point, matching
+ * its filters, at or below `upTo`, in commit order, a page at a time.
+ */
+export type EventReplay = (upTo: number) => AsyncIterable<CommittedEvent[]>;
+
 /** The live side of one WebSocket connection: what the subscription resolvers listen through. */
 export interface LiveFeed {
   /** An iterator over the bus messages of `topic` that `accept` keeps, from now on. */
   listen<K extends keyof BusTopics>(topic: K, accept: (message: BusTopics[K]) => boolean): AsyncIterableIterator<BusTopics[K]>;
+  /**
+   * The events `replay` reads, then the live events `accept` keeps: no gap and no duplicate between
+   * the two, whatever commits during the switch.
+   */
+  listenEventsAfter(accept: (event: CommittedEvent) => boolean, replay: EventReplay): AsyncIterableIterator<CommittedEvent>;
 }
 
 export interface ConnectionFeedOptions {
   bus: EventBus;
+  /** The position of the last event published on `bus`. */
+  eventPosition(): number;
   bufferSize: number;
   /** One of the connection's subscriptions overflowed its buffer. */
   onOverflow(): void;
@@ -129,12 +170,17 @@ export class ConnectionFeed implements LiveFeed {
   constructor(private readonly options: ConnectionFeedOptions) {}
 
   listen<K extends keyof BusTopics>(topic: K, accept: (message: BusTopics[K]) => boolean): AsyncIterableIterator<BusTopics[K]> {
-    const { bus, bufferSize, onOverflow, onActiveChange } = this.options;
+    return this.iterate<K>((push) =>
+      this.options.bus.subscribe(topic, (message) => {
+        if (accept(message)) push(message);
+      }),
+    );
+  }
+
+  private iterate<K extends keyof BusTopics>(listen: (push: (message: BusTopics[K]) => void) => Unsubscribe): LiveIterator<BusTopics[K]> {
+    const { bufferSize, onOverflow, onActiveChange } = this.options;
     const iterator: LiveIterator<BusTopics[K]> = new LiveIterator<BusTopics[K]>(
-      (push) =>
-        bus.subscribe(topic, (message) => {
-          if (accept(message)) push(message);
-        }),
+      listen,
       {
         bufferSize,
         onOverflow,
@@ -146,6 +192,38 @@ export class ConnectionFeed implements LiveFeed {
     );
     this.open.add(iterator);
     onActiveChange(1);
+    return iterator;
+  }
+
+  listenEventsAfter(accept: (event: CommittedEvent) => boolean, replay: EventReplay): AsyncIterableIterator<CommittedEvent> {
+    const { bufferSize, onOverflow } = this.options;
+    // Live events wait here while the replay runs; the bus publishes in position order, so all of
+    // them come after `upTo`, which is read in the same turn as the subscription starts.
+    let held: CommittedEvent[] | null = [];
+    let upTo = 0;
+    const iterator = this.iterate<'event'>((push) => {
+      upTo = this.options.eventPosition();
+      return this.options.bus.subscribe('event', (event) => {
+        if (!accept(event)) return;
+        if (held === null) push(event);
+        else if (held.length < bufferSize) held.push(event);
+        else {
+          held = null;
+          iterator.end();
+          onOverflow();
+        }
+      });
+    });
+    void (async () => {
+      for await (const page of replay(upTo)) {
+        if (iterator.isEnded) return;
+        for (const event of page) iterator.offer(event);
+        await iterator.room(Math.ceil(bufferSize / 2));
+      }
+      const live = held ?? [];
+      held = null;
+      for (const event of live) iterator.offer(event);
+    })().catch(() => iterator.end());
     return iterator;
   }
 

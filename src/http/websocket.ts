@@ -42,6 +42,8 @@ export interface LiveServerOptions {
   schema: GraphQLSchema;
   services: Services;
   bus: EventBus;
+  /** Where the position of the last published event is read (resumed subscriptions start there). */
+  feed: { readonly eventPosition: number };
   metrics: Metrics;
   logger: Logger;
   limits: LimitsConfig;
@@ -122,7 +124,7 @@ function keepAlive(socket: WebSocket, intervalMs: number): () => void {
  * written straight to the sockets with the payload serialized once (`NextFrames`).
  */
 export function startLiveServer(options: LiveServerOptions): LiveServer {
-  const { httpServer, schema, services, bus, metrics, logger, limits, live } = options;
+  const { httpServer, schema, services, bus, feed, metrics, logger, limits, live } = options;
   const formatError = createErrorFormatter(logger);
   const rules = [...specifiedRules, ...queryLimitRules(limits)];
   const connections = new Set<LiveConnection>();
@@ -203,6 +205,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
       socket,
       feed: new ConnectionFeed({
         bus,
+        eventPosition: () => feed.eventPosition,
         bufferSize: live.bufferSize,
         onOverflow: () => {
           metrics.subscribersDropped.inc();

@@ -2,10 +2,10 @@ import { Clock } from '../clock';
 import { WebhookConfig } from '../config';
 import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
-import { DeliveryStatus } from '../delivery/delivery-status';
-import { Delivery } from '../delivery/delivery.entity';
+import { failPendingDeliveriesOf } from '../delivery/delivery.queries';
 import { InvalidInput, NotFound } from '../errors';
-import { EventBus } from '../event-bus';
+import { ChangeLog } from '../feed/change-log';
+import { Metrics } from '../metrics';
 import { EventType } from '../events/event-type';
 import { newId } from '../ids';
 import { checkWebhookUrl, Resolver, UrlPolicyError } from './url-policy';
@@ -35,7 +35,9 @@ export class WebhooksService {
     private readonly clock: Clock,
     private readonly config: Pick<WebhookConfig, 'allowPrivateUrls'>,
     private readonly resolve: Resolver,
-    private readonly bus: EventBus,
+    private readonly changes: ChangeLog,
+    /** Counts the pending deliveries a deletion fails; absent where nothing is measured. */
+    private readonly metrics?: Metrics,
   ) {}
 
   private repository() {
@@ -49,7 +51,7 @@ export class WebhooksService {
     const secret = webhookSecretOrGenerate(input.secret);
     const now = this.clock.now();
     const webhook = this.repository().create({
-      id: newId('wh'),
+      id: newId('wh', now.getTime()),
       accountId,
       url,
       events,
@@ -80,28 +82,32 @@ export class WebhooksService {
         changes.consecutiveFailures = 0;
       }
     }
-    return this.db.writes.write(async ({ manager, afterCommit }) => {
-      const webhook = await manager.findOneBy(Webhook, { id, accountId });
+    return this.db.writes.write(async (tx) => {
+      const webhook = await tx.manager.findOneBy(Webhook, { id, accountId });
       if (!webhook) throw new NotFound('Webhook');
       Object.assign(webhook, changes, { updatedAt: this.clock.now() });
-      await manager.save(Webhook, webhook);
-      afterCommit(() => this.bus.publish('webhook', { id, accountId }));
+      await tx.manager.save(Webhook, webhook);
+      await this.changes.record(tx, 'webhook', { id, accountId });
       return webhook;
     });
   }
 
-  /** Deletes the webhook; its pending deliveries end as FAILED, past deliveries stay as history. */
+  /**
+   * Deletes the webhook; its pending deliveries end as FAILED (each announced to `deliveryUpdated`
+   * and counted as failed), past deliveries stay as history.
+   */
   async delete(accountId: string, id: string): Promise<void> {
-    await this.db.writes.write(async ({ manager, afterCommit }) => {
-      const result = await manager.delete(Webhook, { id, accountId });
+    const failed = await this.db.writes.write(async (tx) => {
+      const result = await tx.manager.delete(Webhook, { id, accountId });
       if (!result.affected) throw new NotFound('Webhook');
-      afterCommit(() => this.bus.publish('webhook', { id, accountId }));
-      await manager.update(
-        Delivery,
-        { webhookId: id, status: DeliveryStatus.PENDING },
-        { status: DeliveryStatus.FAILED, nextAttemptAt: null, completedAt: this.clock.now() },
-      );
+      const ended = await failPendingDeliveriesOf(tx.manager, id, this.clock.now());
+      await this.changes.recordAll(tx, [
+        { topic: 'webhook', message: { id, accountId } },
+        ...ended.map((delivery) => ({ topic: 'delivery' as const, message: delivery })),
+      ]);
+      return ended.length;
     });
+    if (failed > 0) this.metrics?.deliveries.inc({ outcome: 'failed' }, failed);
   }
 
   /**
@@ -110,10 +116,11 @@ export class WebhooksService {
    */
   async rotateSecret(accountId: string, id: string, secret?: string | null): Promise<{ webhook: Webhook; secret: string }> {
     const next = webhookSecretOrGenerate(secret);
-    return this.db.writes.write(async ({ manager, afterCommit }) => {
+    return this.db.writes.write(async (tx) => {
+      const { manager } = tx;
       const webhook = await manager.findOneBy(Webhook, { id, accountId });
       if (!webhook) throw new NotFound('Webhook');
-      afterCommit(() => this.bus.publish('webhook', { id, accountId }));
+      await this.changes.record(tx, 'webhook', { id, accountId });
       const now = this.clock.now();
       webhook.previousSecret = webhook.secret;
       webhook.previousSecretExpiresAt = new Date(now.getTime() + PREVIOUS_SECRET_TTL_MS);

@@ -42,6 +42,7 @@ describe('write serialization', () => {
     expect(projects.map((row: { name: string }) => row.name).sort()).toEqual([...succeeded].sort());
     const events = await server.app.db.reader.query("SELECT id FROM events WHERE type = 'project.created'");
     expect(events).toHaveLength(80);
+    await server.app.feed.catchUp();
     expect([...published].sort()).toEqual(events.map((row: { id: string }) => row.id).sort());
   });
 });

@@ -47,6 +47,9 @@ describe('crash safety of the compiled server', () => {
       DATABASE_PATH: databasePath,
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       WEBHOOK_RETRY_DELAYS_MS: '200,400,800',
+      // What the killed process held is due again once its leases run out.
+      WEBHOOK_TIMEOUT_MS: '2000',
+      WEBHOOK_LEASE_MS: '3000',
       ...env,
     });
     children.push(child);

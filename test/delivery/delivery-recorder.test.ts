@@ -5,7 +5,8 @@ import { systemClock } from '../../src/clock';
 import { Database, openDatabase } from '../../src/db/database';
 import { AttemptOutcome, DeliveryRecorder } from '../../src/delivery/delivery-recorder';
 import { DeliveryStatus } from '../../src/delivery/delivery-status';
-import { InProcessEventBus } from '../../src/event-bus';
+import { ChangeLog } from '../../src/feed/change-log';
+import { noSignals } from '../../src/feed/commit-signals';
 import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';
 
@@ -13,15 +14,12 @@ describe('delivery recorder', () => {
   let dir: string;
   let db: Database;
   let recorder: DeliveryRecorder;
-  const published: string[] = [];
   let next = 0;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deskforge-recorder-'));
     db = await openDatabase(join(dir, 'recorder.sqlite'));
-    const bus = new InProcessEventBus();
-    bus.subscribe('delivery', (update) => published.push(update.id));
-    recorder = new DeliveryRecorder(db, bus, systemClock, new Metrics(), createLogger('silent'), { windowMs: 2, disableAfterFailures: 15 });
+    recorder = new DeliveryRecorder(db, new ChangeLog(systemClock, noSignals), systemClock, new Metrics(), createLogger('silent'), { windowMs: 2, disableAfterFailures: 15 });
     await db.dataSource.query(
       `INSERT INTO events (id, accountId, type, projectId, payload, createdAt, test) VALUES ('evt_1', 'acc_1', 'project.created', 'proj_1', '{}', '2024-01-01 00:00:00.000', 0)`,
     );
@@ -38,13 +36,14 @@ describe('delivery recorder', () => {
     await db.writes.write(async ({ manager }) => {
       for (const id of ids) {
         await manager.query(
-          `INSERT INTO deliveries (id, accountId, webhookId, eventId, status, attemptCount, nextAttemptAt, createdAt) VALUES (?, 'acc_1', 'wh_1', 'evt_1', 'pending', 0, NULL, '2024-01-01 00:00:00.000')`,
+          `INSERT INTO deliveries (id, accountId, webhookId, eventId, status, attemptCount, nextAttemptAt, createdAt, leaseToken) VALUES (?, 'acc_1', 'wh_1', 'evt_1', 'pending', 0, NULL, '2024-01-01 00:00:00.000', 'lease_1')`,
           [id],
         );
       }
     });
     return ids.map((id) => ({
       delivery: { id, accountId: 'acc_1', webhookId: 'wh_1', eventId: 'evt_1' },
+      leaseToken: 'lease_1',
       number: 1,
       sent: true,
       startedAt: new Date(),
@@ -69,8 +68,18 @@ describe('delivery recorder', () => {
     expect(succeeded).toBe(1_234);
     const [{ attempts }] = await db.reader.query('SELECT count(*) AS attempts FROM delivery_attempts');
     expect(attempts).toBe(1_234);
-    expect(published).toHaveLength(1_234);
+    // Each stored outcome is announced to every process through the change feed, in the same transaction.
+    const [{ changes }] = await db.reader.query(`SELECT count(*) AS changes FROM changes WHERE topic = 'delivery'`);
+    expect(changes).toBe(1_234);
     expect(recorder.backlog).toBe(0);
+  });
+
+  it('stores nothing for a delivery whose lease was lost, but keeps the request made as history', async () => {
+    const [outcome] = await pendingOutcomes(1);
+    await db.writes.write(({ manager }) => manager.query(`UPDATE deliveries SET leaseToken = 'someone_else' WHERE id = ?`, [outcome.delivery.id]));
+    await expect(recorder.record(outcome)).resolves.toBe(false);
+    const [row] = await db.reader.query('SELECT status, leaseToken FROM deliveries WHERE id = ?', [outcome.delivery.id]);
+    expect(row).toEqual({ status: 'pending', leaseToken: 'someone_else' });
   });
 
   it('counts what waits to be stored, and room() resolves once the backlog is below the bound', async () => {

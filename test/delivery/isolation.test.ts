@@ -13,7 +13,8 @@ describe('per-endpoint isolation', () => {
   beforeAll(async () => {
     server = await startDeliveryServer({
       shutdownGraceMs: 200,
-      webhook: { concurrency: 4, endpointConcurrency: 2, timeoutMs: 10_000 },
+      // One account holds at most concurrency − endpointConcurrency = 3 slots: 2 for the dead endpoint, 1 left.
+      webhook: { concurrency: 5, endpointConcurrency: 2, timeoutMs: 10_000, leaseMs: 20_000 },
     });
     hanging = await startReceiver('isolation-secret-0123');
     healthy = await startReceiver('isolation-secret-0123');
@@ -43,7 +44,7 @@ describe('per-endpoint isolation', () => {
 
     // The dead endpoint has exactly its share (2) in flight, and nothing of it has ended.
     await waitFor(() => hanging.requests.length === 2);
-    expect(server.app.dispatcher.inFlight).toBe(2);
+    expect(server.app.dispatcher!.inFlight).toBe(2);
     const stuck = await listDeliveries(server, account.apiKey, dead.id);
     expect(stuck).toHaveLength(20);
     expect(stuck.every((d) => d.status === 'PENDING' && d.attemptCount === 0)).toBe(true);

@@ -116,6 +116,7 @@ describe('redeliver and testWebhook', () => {
       expect(events.events.totalCount).toBe(0);
       const sample = await gqlOk(server.url, 'query ($id: ID!) { event(id: $id) { id test type } }', { id: delivery.event.id }, account.apiKey);
       expect(sample.event).toEqual({ id: delivery.event.id, test: true, type: 'BUILD_FAILED' });
+      await server.app.feed.catchUp();
       expect(published).toEqual([]);
       expect(bystander.requests).toHaveLength(0);
     } finally {

@@ -150,7 +150,7 @@ describe('shared execution of live subscriptions', () => {
     const schema = await createSchema();
     const createdAt = new Date('2026-01-02T03:04:05.000Z');
     const body = { id: 'evt_1', type: 'project.updated', createdAt: createdAt.toISOString(), data: { project: { id: 'proj_1', name: 'Sync' } } };
-    const event: CommittedEvent = { id: 'evt_1', accountId: 'acct_1', type: EventType.PROJECT_UPDATED, projectId: 'proj_1', createdAt, payload: JSON.stringify(body), deliveries: [] };
+    const event: CommittedEvent = { id: 'evt_1', accountId: 'acct_1', type: EventType.PROJECT_UPDATED, projectId: 'proj_1', createdAt, payload: JSON.stringify(body), position: 1 };
     const result = execute({
       schema,
       document: parse('subscription ($types: [EventType!]) { events(types: $types) { id type createdAt payload data { project { name } build { id } } } }'),

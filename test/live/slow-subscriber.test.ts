@@ -13,7 +13,7 @@ function bigEvent(account: TestAccount, n: number): CommittedEvent {
   const id = `evt_big${n}`;
   const createdAt = new Date();
   const body = { id, type: EventType.PROJECT_UPDATED, createdAt: createdAt.toISOString(), data: { project: { id: 'proj_big', name: 'x'.repeat(64 * 1024) } } };
-  return { id, accountId: account.accountId, type: EventType.PROJECT_UPDATED, projectId: 'proj_big', createdAt, payload: JSON.stringify(body), deliveries: [] };
+  return { id, accountId: account.accountId, type: EventType.PROJECT_UPDATED, projectId: 'proj_big', createdAt, payload: JSON.stringify(body), position: 1 };
 }
 
 describe('a slow subscriber', () => {

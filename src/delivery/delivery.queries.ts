@@ -1,0 +1,175 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { chunks, queryRows, storedDatetime } from '../db/raw-sql';
+import { DeliveryUpdate } from '../event-bus';
+import { EventType } from '../events/event-type';
+import { newId } from '../ids';
+import { DeliveryStatus } from './delivery-status';
+
+/**
+ * The hand-written SQL of the delivery domain, in one place: the queue's claims and releases, and
+ * the set-based statements that store attempt outcomes. `?` placeholders and SQLite's text dates.
+ */
+
+const PENDING = DeliveryStatus.PENDING;
+
+/** A Date as TypeORM stores `datetime` columns on SQLite, or null. */
+function stored(date: Date | null): string | null {
+  return date === null ? null : storedDatetime(date);
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
+/** A webhook with at least one delivery due now, and its account. */
+export interface DueWebhook {
+  webhookId: string;
+  accountId: string;
+}
+
+/**
+ * The webhooks with due deliveries, except `skip` (those already at their cap). One index probe per
+ * webhook (`deliveries (webhookId, status, nextAttemptAt)`), however many deliveries wait: a dead
+ * endpoint's million-row backlog costs the same as one row.
+ */
+export function dueWebhooks(reader: DataSource, now: Date, skip: string[]): Promise<DueWebhook[]> {
+  return reader.query(
+    `SELECT "w"."id" AS "webhookId", "w"."accountId" AS "accountId" FROM "webhooks" "w"
+     WHERE EXISTS (SELECT 1 FROM "deliveries" "d" WHERE "d"."webhookId" = "w"."id" AND "d"."status" = ? AND "d"."nextAttemptAt" <= ?)
+     ${skip.length > 0 ? `AND "w"."id" NOT IN (${placeholders(skip.length)})` : ''}`,
+    [PENDING, stored(now), ...skip],
+  );
+}
+
+/** A delivery a worker holds under a lease. */
+export interface ClaimedRow {
+  id: string;
+  accountId: string;
+  webhookId: string;
+  eventId: string;
+  attemptCount: number;
+}
+
+export interface Lease {
+  owner: string;
+  token: string;
+  /** Until then nobody else claims the delivery; then it is due again. */
+  expiresAt: Date;
+}
+
+/**
+ * Claims up to `limit` due deliveries of one webhook, oldest due first: they take the lease, and the
+ * lease's expiry becomes their due time, so a worker that dies holds them no longer than that.
+ */
+export function claimDue(manager: EntityManager, webhookId: string, limit: number, now: Date, lease: Lease): Promise<ClaimedRow[]> {
+  return queryRows<ClaimedRow>(
+    manager,
+    `UPDATE "deliveries" SET "nextAttemptAt" = ?, "leaseOwner" = ?, "leaseToken" = ?
+     WHERE "id" IN (SELECT "id" FROM "deliveries" WHERE "webhookId" = ? AND "status" = ? AND "nextAttemptAt" <= ? ORDER BY "nextAttemptAt" LIMIT ?)
+     RETURNING "id", "accountId", "webhookId", "eventId", "attemptCount"`,
+    [stored(lease.expiresAt), lease.owner, lease.token, webhookId, PENDING, stored(now), limit],
+  );
+}
+
+/** Gives leased deliveries back (not attempted, or cut off at shutdown): due at `dueAt`. */
+export async function releaseLeases(manager: EntityManager, leases: Array<{ id: string; token: string }>, dueAt: Date): Promise<void> {
+  for (const chunk of chunks(leases)) {
+    await manager.query(
+      `UPDATE "deliveries" SET "nextAttemptAt" = ?, "leaseOwner" = NULL, "leaseToken" = NULL
+       WHERE "status" = ? AND (${chunk.map(() => '("id" = ? AND "leaseToken" = ?)').join(' OR ')})`,
+      [stored(dueAt), PENDING, ...chunk.flatMap(({ id, token }) => [id, token])],
+    );
+  }
+}
+
+/** What an attempt needs of a claimed delivery's event. */
+export interface DeliveryBody {
+  id: string;
+  type: EventType;
+  payload: string;
+}
+
+/** The event type and body of each delivery. */
+export async function deliveryBodies(reader: DataSource, ids: string[]): Promise<Map<string, DeliveryBody>> {
+  const bodies = new Map<string, DeliveryBody>();
+  for (const chunk of chunks(ids)) {
+    const rows: DeliveryBody[] = await reader.query(
+      `SELECT "d"."id", "e"."type", "e"."payload" FROM "deliveries" "d" JOIN "events" "e" ON "e"."id" = "d"."eventId"
+       WHERE "d"."id" IN (${placeholders(chunk.length)})`,
+      chunk,
+    );
+    for (const row of rows) bodies.set(row.id, row);
+  }
+  return bodies;
+}
+
+/** A delivery's new state after an attempt, stored only while `leaseToken` still holds. */
+export interface DeliveryTransition {
+  id: string;
+  leaseToken: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: Date | null;
+  completedAt: Date | null;
+}
+
+/**
+ * Gives every delivery that is still PENDING under the same lease its new state, in one statement
+ * per 500; returns the ids it changed. (It starts with WITH so TypeORM's SQLite runner returns the
+ * RETURNING rows.)
+ */
+export async function applyTransitions(manager: EntityManager, transitions: DeliveryTransition[]): Promise<Set<string>> {
+  const applied = new Set<string>();
+  for (const chunk of chunks(transitions)) {
+    const rows = await queryRows<{ id: string }>(
+      manager,
+      `WITH "outcome" ("id", "leaseToken", "status", "attemptCount", "nextAttemptAt", "completedAt") AS (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')})
+       UPDATE "deliveries" SET "status" = "outcome"."status", "attemptCount" = "outcome"."attemptCount",
+         "nextAttemptAt" = "outcome"."nextAttemptAt", "completedAt" = "outcome"."completedAt", "leaseOwner" = NULL, "leaseToken" = NULL
+       FROM "outcome" WHERE "deliveries"."id" = "outcome"."id" AND "deliveries"."status" = ? AND "deliveries"."leaseToken" = "outcome"."leaseToken"
+       RETURNING "deliveries"."id" AS "id"`,
+      [
+        ...chunk.flatMap((t) => [t.id, t.leaseToken, t.status, t.attemptCount, stored(t.nextAttemptAt), stored(t.completedAt)]),
+        PENDING,
+      ],
+    );
+    for (const row of rows) applied.add(row.id);
+  }
+  return applied;
+}
+
+/** Counts a request made for a delivery that ended meanwhile (its webhook was deleted): still history. */
+export async function countLateAttempt(manager: EntityManager, id: string, attemptCount: number): Promise<void> {
+  await manager.query(`UPDATE "deliveries" SET "attemptCount" = MAX("attemptCount", ?) WHERE "id" = ? AND "status" <> ?`, [attemptCount, id, PENDING]);
+}
+
+export interface AttemptRow {
+  deliveryId: string;
+  number: number;
+  startedAt: Date;
+  durationMs: number;
+  responseStatus: number | null;
+  responseBody: string | null;
+  error: string | null;
+}
+
+export async function insertAttempts(manager: EntityManager, attempts: AttemptRow[]): Promise<void> {
+  for (const chunk of chunks(attempts)) {
+    await manager.query(
+      `INSERT INTO "delivery_attempts" ("id", "deliveryId", "number", "startedAt", "durationMs", "responseStatus", "responseBody", "error")
+       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      chunk.flatMap((a) => [newId('att', a.startedAt.getTime()), a.deliveryId, a.number, stored(a.startedAt), a.durationMs, a.responseStatus, a.responseBody, a.error]),
+    );
+  }
+}
+
+/** Ends the webhook's pending deliveries as FAILED (it is being deleted); returns them, as their updates. */
+export function failPendingDeliveriesOf(manager: EntityManager, webhookId: string, now: Date): Promise<DeliveryUpdate[]> {
+  return queryRows<DeliveryUpdate>(
+    manager,
+    `UPDATE "deliveries" SET "status" = ?, "nextAttemptAt" = NULL, "completedAt" = ?, "leaseOwner" = NULL, "leaseToken" = NULL
+     WHERE "webhookId" = ? AND "status" = ?
+     RETURNING "id", "accountId", "webhookId", "eventId", "status"`,
+    [DeliveryStatus.FAILED, stored(now), webhookId, PENDING],
+  );
+}

@@ -1,0 +1,133 @@
+import { Clock } from '../clock';
+import { datetimeOf } from '../db/raw-sql';
+import { BusTopics, EventBus } from '../event-bus';
+import { Logger } from '../logger';
+import { FeedSource } from './feed.queries';
+
+export interface FeedReaderOptions {
+  source: FeedSource;
+  bus: EventBus;
+  clock: Clock;
+  logger: Logger;
+  /** How often the tables are read when no in-process signal came (work committed by other processes). */
+  pollMs: number;
+  /** Whether events are read at all (a worker-only process has no subscribers). */
+  readEvents: boolean;
+  /** Removes changes older than this, now and then (a change is only ever read live). */
+  prune?: { olderThanMs: number; everyMs: number; run(before: Date): Promise<void> };
+}
+
+/** Rows read per query; a full page is followed by another read at once. */
+const PAGE = 500;
+
+/**
+ * Every process's one reader of the feed: it reads committed events and changes in commit order,
+ * above the last position it published, and publishes them on this process's bus. So subscribers and
+ * caches hear of what ANY process committed, each message once and in commit order, and nothing is
+ * published for a write that rolled back. Reads happen every `pollMs`, and at once after `wake()`.
+ */
+export class FeedReader {
+  private eventHead = 0;
+  private changeHead = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private reading: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private failing = false;
+
+  constructor(private readonly options: FeedReaderOptions) {}
+
+  /** Starts at what is committed now: earlier rows are history (resumed subscriptions read them). */
+  async start(): Promise<void> {
+    const heads = await this.options.source.heads();
+    this.eventHead = heads.event;
+    this.changeHead = heads.change;
+    this.timer = setInterval(() => this.wake(), this.options.pollMs);
+    const { prune } = this.options;
+    if (prune) {
+      this.pruneTimer = setInterval(() => {
+        prune.run(new Date(this.options.clock.now().getTime() - prune.olderThanMs)).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not prune the change feed'));
+      }, prune.everyMs);
+    }
+  }
+
+  /** The position of the last event published: everything at or below it has reached the bus. */
+  get eventPosition(): number {
+    return this.eventHead;
+  }
+
+  /** Reads now (or right after the read under way). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = this.readAll().finally(() => {
+      this.reading = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Resolves once every row committed before the call has been published. */
+  async catchUp(): Promise<void> {
+    if (this.reading) await this.reading;
+    this.wake();
+    if (this.reading) await this.reading;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearInterval(this.pruneTimer);
+    await this.reading;
+  }
+
+  private async readAll(): Promise<void> {
+    try {
+      let full = true;
+      while (full && !this.stopped) {
+        full = false;
+        if (this.options.readEvents) full = (await this.readEvents()) || full;
+        full = (await this.readChanges()) || full;
+      }
+      if (this.failing) this.options.logger.info('reading the change feed again');
+      this.failing = false;
+    } catch (error) {
+      // The next poll tries again from the same positions: nothing is skipped.
+      if (!this.failing) this.options.logger.warn({ err: error }, 'could not read the change feed; retrying');
+      this.failing = true;
+    }
+  }
+
+  private async readEvents(): Promise<boolean> {
+    const rows = await this.options.source.eventsAfter(this.eventHead, PAGE);
+    for (const row of rows) {
+      this.eventHead = Number(row.position);
+      this.options.bus.publish('event', {
+        id: row.id,
+        accountId: row.accountId,
+        type: row.type,
+        projectId: row.projectId,
+        createdAt: datetimeOf(row.createdAt),
+        payload: row.payload,
+        position: this.eventHead,
+      });
+    }
+    return rows.length === PAGE;
+  }
+
+  private async readChanges(): Promise<boolean> {
+    const rows = await this.options.source.changesAfter(this.changeHead, PAGE);
+    for (const row of rows) {
+      this.changeHead = Number(row.position);
+      const topic = row.topic as Exclude<keyof BusTopics, 'event'>;
+      this.options.bus.publish(topic, JSON.parse(row.body) as BusTopics[typeof topic]);
+    }
+    return rows.length === PAGE;
+  }
+}
