@@ -214,11 +214,16 @@ export class ConnectionFeed implements LiveFeed {
         }
       });
     });
+    // Replayed events wait for the reader to keep up (at most half a buffer queued), so a long
+    // replay never overflows; live ones are bounded by the buffer as ever.
+    const room = Math.max(1, Math.floor(bufferSize / 2));
     void (async () => {
       for await (const page of replay(upTo)) {
-        if (iterator.isEnded) return;
-        for (const event of page) iterator.offer(event);
-        await iterator.room(Math.ceil(bufferSize / 2));
+        for (const event of page) {
+          await iterator.room(room);
+          if (iterator.isEnded) return;
+          iterator.offer(event);
+        }
       }
       const live = held ?? [];
       held = null;

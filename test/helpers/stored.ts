@@ -1,0 +1,11 @@
+import { openDatabase } from '../../src/db/database';
+
+/** Rows straight from the SQLite file at `databasePath`, read beside whatever processes have it open. */
+export async function storedRows<T = Record<string, unknown>>(databasePath: string, sql: string, parameters: unknown[] = []): Promise<T[]> {
+  const db = await openDatabase(databasePath);
+  try {
+    return (await db.reader.query(sql, parameters)) as T[];
+  } finally {
+    await db.close();
+  }
+}
