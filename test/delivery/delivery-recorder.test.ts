@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../src/clock';
 import { Database, openDatabase } from '../../src/db/database';
+import { appDatabaseSchema } from '../../src/db/entities';
 import { AttemptOutcome, DeliveryRecorder } from '../../src/delivery/delivery-recorder';
 import { DeliveryStatus } from '../../src/delivery/delivery-status';
 import { InProcessEventBus } from '../../src/events/event-bus';
@@ -18,7 +19,7 @@ describe('delivery recorder', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deskforge-recorder-'));
-    db = await openDatabase(join(dir, 'recorder.sqlite'));
+    db = await openDatabase(join(dir, 'recorder.sqlite'), appDatabaseSchema);
     const bus = new InProcessEventBus();
     bus.subscribe('delivery', (update) => published.push(update.id));
     recorder = new DeliveryRecorder(db, bus, systemClock, new Metrics(), createLogger('silent'), { windowMs: 2, disableAfterFailures: 15 });
