@@ -12,6 +12,7 @@ import { BuildsService } from './builds/builds.service';
 import { Clock, systemClock } from './clock';
 import { Config } from './config';
 import { Database, openDatabase } from './db/database';
+import { appDatabaseSchema } from './db/entities';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { Dispatcher } from './delivery/dispatcher';
 import { EventBus, InProcessEventBus } from './event-bus';
@@ -71,7 +72,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const resolve = deps.resolve ?? systemResolver;
   const metrics = new Metrics();
 
-  const db = await openDatabase(config.databasePath, (error) => logger.error({ err: error }, 'post-commit effect failed'));
+  const db = await openDatabase(config.databasePath, appDatabaseSchema, (error) => logger.error({ err: error }, 'post-commit effect failed'));
   const bus = new InProcessEventBus((error) => logger.error({ err: error }, 'event listener failed'));
   const signals = new SignalHub();
   const changes = new ChangeLog(clock, signals);

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../clock';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
+import { appDatabaseSchema } from '../db/entities';
 import { InvalidInput } from '../errors';
 import { AccountsService } from './accounts.service';
 
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
     process.stderr.write('usage: npm run --silent account:create -- --name "Acme"\n');
     process.exit(2);
   }
-  const db = await openDatabase(loadConfig().databasePath);
+  const db = await openDatabase(loadConfig().databasePath, appDatabaseSchema);
   try {
     const { account, key } = await new AccountsService(db, systemClock).createAccount(values.name);
     process.stdout.write(`${JSON.stringify({ accountId: account.id, apiKey: key })}\n`);

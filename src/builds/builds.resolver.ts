@@ -1,8 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { buildDuration } from '../events/event-payload';
 import { accountOf, GraphQLContext } from '../graphql/context';
 import { Project } from '../projects/project.entity';
 import { ProjectType } from '../projects/project.type';
+import { buildDuration } from './build-data';
 import { Build } from './build.entity';
 import { BuildType, CompleteBuildInput, QueueBuildInput } from './build.type';
 

@@ -7,6 +7,7 @@ import { Conflict, InvalidInput, NotFound } from '../errors';
 import { EventType } from '../events/event-type';
 import { Outbox, OUTBOX_WRITE } from '../events/outbox';
 import { newId } from '../ids';
+import { buildData } from './build-data';
 import { Build } from './build.entity';
 import { Arch, BuildStatus, Platform } from './build.enums';
 
@@ -77,7 +78,7 @@ export class BuildsService {
         ],
       );
       if (!project) throw new NotFound('Project');
-      this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, { id: build.projectId, name: project.name }, build);
+      this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, { id: build.projectId, name: project.name }, buildData(build));
       return build;
     }, OUTBOX_WRITE);
   }
@@ -120,7 +121,7 @@ export class BuildsService {
         throw new Conflict(`Build is ${current.status.toUpperCase()}; this needs a ${from.toUpperCase()} build`);
       }
       const build = hydrate(tx.manager, Build, row);
-      this.outbox.record(tx, accountId, type, { id: build.projectId, name: row.projectName }, build);
+      this.outbox.record(tx, accountId, type, { id: build.projectId, name: row.projectName }, buildData(build));
       return build;
     }, OUTBOX_WRITE);
   }

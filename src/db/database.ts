@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../ormconfig';
+import { DatabaseSchema, dataSourceOptions } from './data-source-options';
 import { finalizeStatements } from './statement-cache';
 import { WriteSerializer } from './write-serializer';
 
@@ -25,21 +25,25 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Opens the SQLite file (creating its folder) and brings its schema up to date with the migrations. */
+/**
+ * Opens the SQLite file (creating its folder) and brings its schema up to date with the migrations.
+ * `schema` brings the entities and migrations (the app's: `appDatabaseSchema` in `./entities`).
+ */
 export async function openDatabase(
   databasePath: string,
+  schema: DatabaseSchema,
   onEffectError?: (error: unknown) => void,
   readerCount = DEFAULT_READERS,
 ): Promise<Database> {
   const inMemory = databasePath === ':memory:';
   if (!inMemory) mkdirSync(dirname(databasePath), { recursive: true });
-  const dataSource = new DataSource(dataSourceOptions(databasePath));
+  const dataSource = new DataSource(dataSourceOptions(databasePath, schema));
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   const readers = inMemory
     ? [dataSource]
     : await Promise.all(
-        Array.from({ length: readerCount }, () => new DataSource({ ...dataSourceOptions(databasePath), migrations: [] }).initialize()),
+        Array.from({ length: readerCount }, () => new DataSource({ ...dataSourceOptions(databasePath, schema), migrations: [] }).initialize()),
       );
   const connections = new Set([dataSource, ...readers]);
   for (const connection of connections) {

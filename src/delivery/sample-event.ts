@@ -1,3 +1,4 @@
+import { buildData } from '../builds/build-data';
 import { Build } from '../builds/build.entity';
 import { Arch, BuildStatus, Platform } from '../builds/build.enums';
 import { serializeEventBody } from '../events/event-payload';
@@ -35,5 +36,5 @@ export function sampleEventBody(id: string, type: EventType, createdAt: Date): {
     startedAt: status === BuildStatus.QUEUED ? null : new Date(createdAt.getTime() - SAMPLE_BUILD_SECONDS * 1000),
     finishedAt: finished ? createdAt : null,
   });
-  return { projectId: project.id, buildId: build.id, payload: serializeEventBody(id, type, createdAt, project, build) };
+  return { projectId: project.id, buildId: build.id, payload: serializeEventBody(id, type, createdAt, project, buildData(build)) };
 }

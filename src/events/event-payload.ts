@@ -1,6 +1,3 @@
-import { Build } from '../builds/build.entity';
-import { BuildStatus } from '../builds/build.enums';
-import { Project } from '../projects/project.entity';
 import { EventType } from './event-type';
 
 /** `data.project` of the webhook body, as on the DeskForge page. */
@@ -29,27 +26,6 @@ export interface EventBody {
   data: { build?: BuildData; project: ProjectData };
 }
 
-/** Whole seconds from start to finish; null until the build has finished. */
-export function buildDuration(build: Pick<Build, 'startedAt' | 'finishedAt'>): number | null {
-  if (!build.startedAt || !build.finishedAt) return null;
-  return Math.round((build.finishedAt.getTime() - build.startedAt.getTime()) / 1000);
-}
-
-function buildData(build: Build): BuildData {
-  const data: BuildData = {
-    id: build.id,
-    projectId: build.projectId,
-    version: build.version,
-    platform: build.platform,
-    arch: build.arch,
-    status: build.status,
-    artifactUrl: build.artifactUrl,
-    duration: buildDuration(build),
-  };
-  if (build.status === BuildStatus.FAILED) data.error = build.error;
-  return data;
-}
-
 /**
  * The webhook body, serialized once: these bytes are stored, signed, sent and replayed unchanged.
  * Key order follows the DeskForge example (`build` before `project`); project events have no `build` key.
@@ -58,11 +34,11 @@ export function serializeEventBody(
   id: string,
   type: EventType,
   createdAt: Date,
-  project: Pick<Project, 'id' | 'name'>,
-  build?: Build,
+  project: ProjectData,
+  build?: BuildData,
 ): string {
   const data: EventBody['data'] = build
-    ? { build: buildData(build), project: { id: project.id, name: project.name } }
+    ? { build, project: { id: project.id, name: project.name } }
     : { project: { id: project.id, name: project.name } };
   const body: EventBody = { id, type, createdAt: createdAt.toISOString(), data };
   return JSON.stringify(body);

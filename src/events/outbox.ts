@@ -1,14 +1,12 @@
 import { EntityManager } from 'typeorm';
-import { Build } from '../builds/build.entity';
 import { Clock } from '../clock';
 import { chunks, insertRows, queryRows, storedDatetime, storedValue } from '../db/raw-sql';
 import { DeferredBatch, WriteOptions, WriteTransaction } from '../db/write-serializer';
 import { Delivery, newPendingDelivery } from '../delivery/delivery.entity';
 import { newId } from '../ids';
-import { Project } from '../projects/project.entity';
 import { CommitSignals } from '../feed/commit-signals';
 import { nextEventPositions } from '../feed/feed.queries';
-import { serializeEventBody } from './event-payload';
+import { BuildData, ProjectData, serializeEventBody } from './event-payload';
 import { EventType } from './event-type';
 import { Event } from './event.entity';
 
@@ -37,7 +35,7 @@ export class Outbox {
     private readonly clock: Clock,
   ) {}
 
-  record(tx: WriteTransaction, accountId: string, type: EventType, project: Pick<Project, 'id' | 'name'>, build?: Build): Event {
+  record(tx: WriteTransaction, accountId: string, type: EventType, project: ProjectData, build?: BuildData): Event {
     const createdAt = this.clock.now();
     const id = newId('evt', createdAt.getTime());
     const event = Object.assign(new Event(), {

@@ -18,8 +18,11 @@ export interface Services {
 }
 
 export interface GraphQLContext {
-  /** Null only for introspection-only requests, which need no key. */
-  viewer: Viewer | null;
+  /**
+   * The caller's account; null only for introspection-only requests, which need no key. Resolvers see
+   * the account, not which of its keys was used: subscribers of one account share executions.
+   */
+  viewer: Pick<Viewer, 'accountId'> | null;
   services: Services;
   /** The connection's live feed; present only on WebSocket operations, where subscriptions run. */
   live?: LiveFeed;

@@ -3,8 +3,10 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema, BuildSchemaOptions, PubSub } from 'type-graphql';
 import { AccountsResolver } from '../accounts/accounts.resolver';
 import { BuildsResolver } from '../builds/builds.resolver';
+import { ProjectBuildsResolver } from '../builds/project-builds.resolver';
 import { DeliveriesResolver } from '../delivery/deliveries.resolver';
 import { DeliveriesSubscriptionResolver } from '../delivery/deliveries.subscription';
+import { WebhookDeliveriesResolver } from '../delivery/webhook-deliveries.resolver';
 import { EventsResolver } from '../events/events.resolver';
 import { EventsSubscriptionResolver, resolveEventsSynchronously } from '../events/events.subscription';
 import { ProjectsResolver } from '../projects/projects.resolver';
@@ -14,7 +16,9 @@ import './enums';
 export const resolvers: BuildSchemaOptions['resolvers'] = [
   AccountsResolver,
   WebhooksResolver,
+  WebhookDeliveriesResolver,
   ProjectsResolver,
+  ProjectBuildsResolver,
   BuildsResolver,
   EventsResolver,
   DeliveriesResolver,

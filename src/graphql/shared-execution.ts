@@ -1,5 +1,5 @@
 import { createSourceEventStream, DocumentNode, execute, ExecutionArgs, ExecutionResult } from 'graphql';
-import { GraphQLContext } from './context';
+import { GraphQLContext, Services } from './context';
 import { LiveIterator } from './live-iterator';
 
 type PromiseOrValue<T> = Promise<T> | T;
@@ -11,10 +11,12 @@ type PromiseOrValue<T> = Promise<T> | T;
  * A subscription's result depends only on the source event, the document, the operation name, the
  * variables and the viewer's account: the field resolvers under a subscription read their root, their
  * arguments, the services and the account, never the connection or the API key. Subscribers that agree
- * on all of these share one execution and one result object (which nobody mutates). The results hang
- * off the event object in a WeakMap, so they go when the last subscriber has taken the event; the bus
- * hands the same message object to every listener, and the live iterator and type-graphql's `subscribe:`
- * pass it on as is.
+ * on all of these share one execution and one result object (which nobody mutates). That execution
+ * runs in a context made for the group (`groupContext`), not in the context of whichever subscriber
+ * took the event first, so no connection's state (its live feed, its API key) reaches another's.
+ * The results hang off the event object in a WeakMap, so they go when the last subscriber has taken
+ * the event; the bus hands the same message object to every listener, and the live iterator and
+ * type-graphql's `subscribe:` pass it on as is.
  *
  * Documents are compared by identity (parse them through a cache so that equal texts share one
  * `DocumentNode`). Without a viewer the subscriber executes alone. Over a `LiveIterator` (what our
@@ -51,11 +53,21 @@ export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncI
   return async (args) => {
     const stream = await createSourceEventStream(args);
     if (!isAsyncIterable(stream)) return stream;
-    const accountId = (args.contextValue as GraphQLContext | undefined)?.viewer?.accountId;
-    const key = accountId === undefined ? undefined : JSON.stringify([documentId(args.document), args.operationName ?? null, args.variableValues ?? null, accountId]);
-    const run = (event: unknown) => (key === undefined ? execute({ ...args, rootValue: event }) : executeShared(args, key, event));
+    const context = args.contextValue as GraphQLContext | undefined;
+    let run = (event: unknown): PromiseOrValue<ExecutionResult> => execute({ ...args, rootValue: event });
+    if (context?.viewer) {
+      const { accountId } = context.viewer;
+      const key = JSON.stringify([documentId(args.document), args.operationName ?? null, args.variableValues ?? null, accountId]);
+      const shared = { ...args, contextValue: groupContext(accountId, context.services) };
+      run = (event) => executeShared(shared, key, event);
+    }
     return stream instanceof LiveIterator ? new SharedStream(stream, run) : mapIterator(stream, run);
   };
+}
+
+/** What every subscriber of a group has in common: the account and the services, nothing of its connection. */
+function groupContext(accountId: string, services: Services): GraphQLContext {
+  return { viewer: { accountId }, services };
 }
 
 /** Where `SharedStream.pipeTo` writes results. */

@@ -1,20 +1,11 @@
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Build } from '../builds/build.entity';
-import { BuildConnection } from '../builds/build.type';
+import { Arg, Args, Ctx, ID, Info, Mutation, Query, Resolver } from 'type-graphql';
 import { Page } from '../db/pagination';
 import { PageArgs, selectedNodeFields } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
 import { Deletion } from '../graphql/deletion-payload';
-import { BuildStatus } from '../graphql/enums';
 import { Project } from './project.entity';
 import { CreateProjectInput, DeleteProjectPayload, ProjectConnection, ProjectType, UpdateProjectInput } from './project.type';
-
-@ArgsType()
-class ProjectBuildsArgs extends PageArgs {
-  @Field(() => BuildStatus, { nullable: true })
-  status?: BuildStatus | null;
-}
 
 @Resolver(() => ProjectType)
 export class ProjectsResolver {
@@ -26,11 +17,6 @@ export class ProjectsResolver {
   @Query(() => ProjectType, { nullable: true })
   project(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Project | null> {
     return ctx.services.projects.get(accountOf(ctx), id);
-  }
-
-  @FieldResolver(() => BuildConnection)
-  builds(@Root() project: Project, @Args() args: ProjectBuildsArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Page<Build>> {
-    return ctx.services.builds.listForProject(accountOf(ctx), project.id, args, selectedNodeFields(info));
   }
 
   @Mutation(() => ProjectType)

@@ -1,12 +1,9 @@
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, ID, Info, Mutation, Query, Resolver } from 'type-graphql';
 import { Page } from '../db/pagination';
-import { DeliveryConnection } from '../delivery/delivery.type';
-import { Delivery } from '../delivery/delivery.entity';
 import { PageArgs, selectedNodeFields } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
 import { Deletion } from '../graphql/deletion-payload';
-import { DeliveryStatus } from '../graphql/enums';
 import { Webhook } from './webhook.entity';
 import {
   CreateWebhookInput,
@@ -24,12 +21,6 @@ class WebhooksArgs extends PageArgs {
   active?: boolean | null;
 }
 
-@ArgsType()
-class WebhookDeliveriesArgs extends PageArgs {
-  @Field(() => DeliveryStatus, { nullable: true })
-  status?: DeliveryStatus | null;
-}
-
 @Resolver(() => WebhookType)
 export class WebhooksResolver {
   @Query(() => WebhookConnection)
@@ -40,16 +31,6 @@ export class WebhooksResolver {
   @Query(() => WebhookType, { nullable: true })
   webhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Webhook | null> {
     return ctx.services.webhooks.get(accountOf(ctx), id);
-  }
-
-  @FieldResolver(() => DeliveryConnection)
-  deliveries(
-    @Root() webhook: Webhook,
-    @Args() args: WebhookDeliveriesArgs,
-    @Ctx() ctx: GraphQLContext,
-    @Info() info: GraphQLResolveInfo,
-  ): Promise<Page<Delivery>> {
-    return ctx.services.deliveries.list(accountOf(ctx), { ...args, webhookId: webhook.id }, selectedNodeFields(info));
   }
 
   @Mutation(() => CreateWebhookPayload)

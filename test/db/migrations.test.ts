@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../ormconfig';
+import { dataSourceOptions } from '../../src/db/data-source-options';
 import { openDatabase } from '../../src/db/database';
+import { appDatabaseSchema, entities } from '../../src/db/entities';
 import { migrations } from '../../src/db/migrations';
 import { createAccount, gqlOk } from '../helpers/graphql';
 import { startTestServer } from '../helpers/server';
@@ -23,7 +24,7 @@ describe('migrations', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('build a fresh database with every table, and record every migration', async () => {
-    const db = await openDatabase(join(dir, 'fresh.sqlite'));
+    const db = await openDatabase(join(dir, 'fresh.sqlite'), appDatabaseSchema);
     const tables = (await schemaOf(db.dataSource)).map((row) => row.name);
     expect(tables).toEqual(
       expect.arrayContaining(['accounts', 'api_keys', 'webhooks', 'projects', 'builds', 'events', 'deliveries', 'delivery_attempts', 'migrations']),
@@ -41,17 +42,17 @@ describe('migrations', () => {
   it.each(migrations.map((_, index) => index))(
     'bring a database made by the first %i migration(s) to the same schema as a fresh one',
     async (count) => {
-      const fresh = await openDatabase(join(dir, `reference-${count}.sqlite`));
+      const fresh = await openDatabase(join(dir, `reference-${count}.sqlite`), appDatabaseSchema);
       const reference = await schemaOf(fresh.dataSource);
       await fresh.close();
 
       const path = join(dir, `old-${count}.sqlite`);
-      const old = new DataSource({ ...dataSourceOptions(path), migrations: migrations.slice(0, count) });
+      const old = new DataSource(dataSourceOptions(path, { entities, migrations: migrations.slice(0, count) }));
       await old.initialize();
       await old.runMigrations();
       await old.destroy();
 
-      const upgraded = await openDatabase(path);
+      const upgraded = await openDatabase(path, appDatabaseSchema);
       expect(await schemaOf(upgraded.dataSource)).toEqual(reference);
       await upgraded.close();
     },

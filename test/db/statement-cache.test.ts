@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryFailedError } from 'typeorm';
 import { Database, openDatabase } from '../../src/db/database';
+import { appDatabaseSchema } from '../../src/db/entities';
 import { MAX_STATEMENTS, readRows } from '../../src/db/statement-cache';
 
 describe('readRows (kept prepared statements)', () => {
@@ -11,7 +12,7 @@ describe('readRows (kept prepared statements)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deskforge-statements-'));
-    db = await openDatabase(join(dir, 'db.sqlite'));
+    db = await openDatabase(join(dir, 'db.sqlite'), appDatabaseSchema);
   });
   afterAll(async () => {
     await db.close();
@@ -38,7 +39,7 @@ describe('readRows (kept prepared statements)', () => {
     for (let i = 0; i < MAX_STATEMENTS + 10; i += 1) {
       expect(await readRows<{ n: number }>(reader, `SELECT ${i} AS "n"`, [])).toEqual([{ n: i }]);
     }
-    const other = await openDatabase(join(dir, 'db.sqlite'));
+    const other = await openDatabase(join(dir, 'db.sqlite'), appDatabaseSchema);
     await readRows(other.reader, 'SELECT 1', []);
     await expect(other.close()).resolves.toBeUndefined();
   });

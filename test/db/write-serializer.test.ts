@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, openDatabase } from '../../src/db/database';
+import { appDatabaseSchema } from '../../src/db/entities';
 import { DeferredBatch, WriteTransaction } from '../../src/db/write-serializer';
 import { createAccount, gql, TestAccount } from '../helpers/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -54,7 +55,7 @@ describe('group commit', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deskforge-group-commit-'));
-    db = await openDatabase(join(dir, 'group.sqlite'), (error) => effectErrors.push(error));
+    db = await openDatabase(join(dir, 'group.sqlite'), appDatabaseSchema, (error) => effectErrors.push(error));
     await db.dataSource.query('CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
     await db.dataSource.query('CREATE TABLE parents (id TEXT PRIMARY KEY)');
     // Checked only at COMMIT: a violation makes the whole transaction unable to commit.

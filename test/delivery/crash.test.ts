@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/database';
+import { appDatabaseSchema } from '../../src/db/entities';
 import { ensureBuilt } from '../helpers/build';
 import { ChildServer, createAccountWithCli, spawnServer } from '../helpers/child-server';
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
@@ -13,7 +14,7 @@ const SECRET = 'crash-secret-0123456789';
 
 /** Delivery rows straight from the SQLite file, while no server (or a stopped one) has it open. */
 async function storedDeliveries(databasePath: string): Promise<Array<{ id: string; status: string; attemptCount: number; attempts: number }>> {
-  const db = await openDatabase(databasePath);
+  const db = await openDatabase(databasePath, appDatabaseSchema);
   try {
     return await db.reader.query(
       'SELECT d.id, d.status, d.attemptCount, (SELECT count(*) FROM delivery_attempts a WHERE a.deliveryId = d.id) AS attempts FROM deliveries d',

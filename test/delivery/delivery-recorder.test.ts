@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../src/clock';
 import { Database, openDatabase } from '../../src/db/database';
+import { appDatabaseSchema } from '../../src/db/entities';
 import { AttemptOutcome, DeliveryRecorder } from '../../src/delivery/delivery-recorder';
 import { DeliveryStatus } from '../../src/delivery/delivery-status';
 import { ChangeLog } from '../../src/feed/change-log';
@@ -18,7 +19,7 @@ describe('delivery recorder', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deskforge-recorder-'));
-    db = await openDatabase(join(dir, 'recorder.sqlite'));
+    db = await openDatabase(join(dir, 'recorder.sqlite'), appDatabaseSchema);
     recorder = new DeliveryRecorder(db, new ChangeLog(systemClock, noSignals), systemClock, new Metrics(), createLogger('silent'), { windowMs: 2, disableAfterFailures: 15 });
     await db.dataSource.query(
       `INSERT INTO events (id, accountId, type, projectId, payload, createdAt, test) VALUES ('evt_1', 'acc_1', 'project.created', 'proj_1', '{}', '2024-01-01 00:00:00.000', 0)`,

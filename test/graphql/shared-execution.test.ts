@@ -18,6 +18,8 @@ interface Message {
 }
 
 const calls = { title: 0, id: 0 };
+/** Every context the `seen` field resolver was given. */
+const seenContexts: unknown[] = [];
 const BUFFER = 3;
 let overflows = 0;
 
@@ -39,6 +41,13 @@ function makeSchema(bus: InProcessEventBus) {
           calls.title += 1;
           if (message.fail) throw new Error(`no title for ${message.id}`);
           return `${args.prefix ?? ''}${message.id} for ${context.viewer?.accountId}`;
+        },
+      },
+      seen: {
+        type: GraphQLString,
+        resolve: (message, _args, context) => {
+          seenContexts.push(context);
+          return message.id;
         },
       },
       later: {
@@ -79,14 +88,18 @@ describe('shared subscription execution', () => {
   async function subscribe(
     subscribeFn: ReturnType<typeof createSharedSubscribe>,
     query: string,
-    { accountId = 'acct-1', variables, operationName }: { accountId?: string | null; variables?: Record<string, unknown>; operationName?: string } = {},
+    {
+      accountId = 'acct-1',
+      variables,
+      operationName,
+      contextValue = { viewer: accountId === null ? null : { accountId, apiKeyId: `key-of-${accountId}` } },
+    }: { accountId?: string | null; variables?: Record<string, unknown>; operationName?: string; contextValue?: object } = {},
   ): Promise<AsyncIterableIterator<ExecutionResult>> {
     let document = documents.get(query);
     if (!document) {
       document = parse(query);
       documents.set(query, document);
     }
-    const contextValue = { viewer: accountId === null ? null : { accountId, apiKeyId: `key-of-${accountId}` } };
     const result = await subscribeFn({ schema, document, variableValues: variables, operationName, contextValue });
     if (!(Symbol.asyncIterator in result)) throw new Error(`not a stream: ${JSON.stringify(result)}`);
     iterators.push(result);
@@ -99,6 +112,7 @@ describe('shared subscription execution', () => {
   beforeEach(() => {
     calls.title = 0;
     calls.id = 0;
+    seenContexts.length = 0;
     overflows = 0;
   });
   afterEach(async () => {
@@ -148,6 +162,27 @@ describe('shared subscription execution', () => {
     expect(calls).toEqual({ id: 2, title: 4 });
   });
 
+  it("executes a group in a context of its own: the account and the services, nothing of the first subscriber's connection", async () => {
+    const subscribeFn = createSharedSubscribe();
+    const query = 'subscription { items { seen } }';
+    const services = { projects: 'the services' };
+    const first = { viewer: { accountId: 'acct-1', apiKeyId: 'key-1' }, services, live: 'feed of connection 1', socket: 'socket 1' };
+    const second = { viewer: { accountId: 'acct-1', apiKeyId: 'key-2' }, services, live: 'feed of connection 2', socket: 'socket 2' };
+    const a = await subscribe(subscribeFn, query, { contextValue: first });
+    const b = await subscribe(subscribeFn, query, { contextValue: second });
+
+    publish({ accountId: 'acct-1', id: 'e1' });
+    const [ra, rb] = await Promise.all([nextOf(a), nextOf(b)]);
+    expect(ra).toEqual({ data: { items: { seen: 'e1' } } });
+    expect(rb).toBe(ra);
+    expect(seenContexts).toHaveLength(1);
+    const [seen] = seenContexts;
+    expect(seen).not.toBe(first);
+    expect(seen).not.toBe(second);
+    expect(seen).toStrictEqual({ viewer: { accountId: 'acct-1' }, services });
+    expect((seen as typeof first).services).toBe(services);
+  });
+
   it("shares a resolver error's result without ending anyone's stream", async () => {
     const subscribeFn = createSharedSubscribe();
     const query = 'subscription { items { id title } }';
@@ -166,7 +201,7 @@ describe('shared subscription execution', () => {
     expect(calls.title).toBe(2);
   });
 
-  it("keeps the others going when the subscriber whose context executed unsubscribes, even while it waits", async () => {
+  it('keeps the others going when the subscriber whose event ran the shared execution unsubscribes, even while it waits', async () => {
     const subscribeFn = createSharedSubscribe();
     const query = 'subscription { items { id } }';
     const first = await subscribe(subscribeFn, query);
