@@ -29,6 +29,7 @@ import { liveServerDrainPlugin, startLiveServer, subscriptionsOverWebSocketPlugi
 import { createLogger, Logger } from './logger';
 import { Metrics } from './metrics';
 import { ProjectsService } from './projects/projects.service';
+import { restRouter } from './rest/rest.router';
 import { Resolver, systemResolver } from './webhooks/url-policy';
 import { WebhooksService } from './webhooks/webhooks.service';
 
@@ -127,6 +128,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
       }),
     }),
   );
+  expressApp.use(restRouter({ services, bodyBytes: config.limits.bodyBytes, logger }));
   expressApp.use(httpErrorHandler(logger));
 
   await new Promise<void>((resolveListen, reject) => {
