@@ -40,7 +40,10 @@ const webhook: Schema = { type: 'object', required: Object.keys(webhookPropertie
 
 const errorCodes = ['BAD_USER_INPUT', 'BAD_REQUEST', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'METHOD_NOT_ALLOWED', 'INTERNAL_SERVER_ERROR'];
 
-const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+const answer = (description: string, schema: string) => ({ description, content: json(ref(schema)) });
+const errorResponse = (description: string) => answer(description, 'Error');
+const unauthenticated = { $ref: '#/components/responses/Unauthenticated' };
+const notFound = { $ref: '#/components/responses/NotFound' };
 
 const webhookId = { name: 'webhookId', in: 'path', required: true, schema: { type: 'string' }, example: 'wh_abc123' };
 
@@ -67,19 +70,16 @@ export function openApiDocument({ bodyBytes }: { bodyBytes: number }): Schema {
           summary: 'Create a webhook',
           requestBody: { required: true, content: json(ref('CreateWebhookRequest')) },
           responses: {
-            201: { description: 'Created. `secret` is present only when none was sent: the generated one, shown this once.', content: json(ref('CreatedWebhook')) },
+            201: answer('Created. `secret` is present only when none was sent: the generated one, shown this once.', 'CreatedWebhook'),
             400: errorResponse('BAD_USER_INPUT naming the `field` that breaks a rule, or BAD_REQUEST when the body is not a JSON object'),
-            401: { $ref: '#/components/responses/Unauthenticated' },
+            401: unauthenticated,
             413: errorResponse(`PAYLOAD_TOO_LARGE: the body is over ${bodyBytes} bytes`),
           },
         },
         get: {
           operationId: 'listWebhooks',
           summary: 'Every webhook of the account, newest first',
-          responses: {
-            200: { description: 'The webhooks and their number', content: json(ref('WebhookList')) },
-            401: { $ref: '#/components/responses/Unauthenticated' },
-          },
+          responses: { 200: answer('The webhooks and their number', 'WebhookList'), 401: unauthenticated },
         },
       },
       '/webhooks/{webhookId}': {
@@ -87,20 +87,12 @@ export function openApiDocument({ bodyBytes }: { bodyBytes: number }): Schema {
         get: {
           operationId: 'getWebhook',
           summary: 'One webhook',
-          responses: {
-            200: { description: 'The webhook', content: json(ref('Webhook')) },
-            401: { $ref: '#/components/responses/Unauthenticated' },
-            404: { $ref: '#/components/responses/NotFound' },
-          },
+          responses: { 200: answer('The webhook', 'Webhook'), 401: unauthenticated, 404: notFound },
         },
         delete: {
           operationId: 'deleteWebhook',
           summary: 'Delete a webhook; its pending deliveries end as FAILED, past ones stay as history',
-          responses: {
-            200: { description: 'Deleted', content: json(ref('WebhookDeletion')) },
-            401: { $ref: '#/components/responses/Unauthenticated' },
-            404: { $ref: '#/components/responses/NotFound' },
-          },
+          responses: { 200: answer('Deleted', 'WebhookDeletion'), 401: unauthenticated, 404: notFound },
         },
       },
       '/openapi.json': {
