@@ -1,5 +1,5 @@
 import { Conflict } from '../../src/errors';
-import { Resolver } from '../../src/webhooks/url-policy';
+import { testResolver } from '../helpers/dns';
 import { createAccount, TestAccount } from '../helpers/graphql';
 import { rest, RestResponse } from '../helpers/rest';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -20,13 +20,9 @@ describe('REST errors', () => {
   let server: TestServer;
   let acme: TestAccount;
   let globex: TestAccount;
-  const resolve: Resolver = async (hostname) => {
-    if (hostname === 'internal.test') return [{ address: '10.0.0.7', family: 4 }];
-    return [{ address: '93.184.216.34', family: 4 }];
-  };
 
   beforeAll(async () => {
-    server = await startTestServer({ webhook: { allowPrivateUrls: false } }, { resolve });
+    server = await startTestServer({ webhook: { allowPrivateUrls: false } }, { resolve: testResolver });
     acme = await createAccount(server.app, 'Acme');
     globex = await createAccount(server.app, 'Globex');
   });
@@ -79,6 +75,7 @@ describe('REST errors', () => {
       ['a loopback IP', { url: 'https://127.0.0.1/hook' }, 'url'],
       ['the cloud metadata address', { url: 'https://169.254.169.254/latest/meta-data' }, 'url'],
       ['a name resolving to a private address', { url: 'https://internal.test/hook' }, 'url'],
+      ['a name that does not resolve', { url: 'https://nowhere.test/hook' }, 'url'],
       ['localhost', { url: 'https://localhost/hook' }, 'url'],
       ['a missing url', { url: undefined }, 'url'],
       ['a null url', { url: null }, 'url'],

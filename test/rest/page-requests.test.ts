@@ -1,6 +1,6 @@
 import { EventType } from '../../src/events/event-type';
-import { Resolver } from '../../src/webhooks/url-policy';
 import { ManualClock } from '../helpers/clock';
+import { testResolver } from '../helpers/dns';
 import { createAccount, TestAccount } from '../helpers/graphql';
 import { rest, runCurl } from '../helpers/rest';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -32,11 +32,10 @@ describe("the DeskForge page's requests, as written", () => {
   let server: TestServer;
   let account: TestAccount;
   const clock = new ManualClock();
-  /** The page's receiver host resolves to a public address, so the SSRF policy (on here) lets it through. */
-  const resolve: Resolver = async (hostname) => (hostname === 'your-app.com' ? [{ address: '93.184.216.34', family: 4 }] : []);
 
   beforeAll(async () => {
-    server = await startTestServer({ webhook: { allowPrivateUrls: false } }, { resolve, clock });
+    // The SSRF policy is on: the page's your-app.com passes because it resolves to a public address.
+    server = await startTestServer({ webhook: { allowPrivateUrls: false } }, { resolve: testResolver, clock });
     account = await createAccount(server.app);
   });
   afterAll(() => server.stop());
