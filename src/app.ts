@@ -22,11 +22,12 @@ import { ChangeLog } from './feed/change-log';
 import { SignalHub } from './feed/commit-signals';
 import { FeedReader } from './feed/feed-reader';
 import { pruneChanges, sqliteFeedSource } from './feed/feed.queries';
-import { requireApiKeyPlugin, viewerFromHeader } from './graphql/auth';
+import { requireApiKeyPlugin } from './graphql/auth';
 import { GraphQLContext, Services } from './graphql/context';
 import { createErrorFormatter } from './graphql/error-format';
 import { queryLimitRules } from './graphql/query-limits';
 import { createSchema } from './graphql/schema';
+import { viewerFromHeader } from './http/api-key-auth';
 import { httpErrorHandler } from './http/errors';
 import { graphiqlRouter } from './http/graphiql';
 import { healthRouter } from './http/health';
@@ -35,6 +36,7 @@ import { liveServerDrainPlugin, startLiveServer, subscriptionsOverWebSocketPlugi
 import { createLogger, Logger } from './logger';
 import { Metrics } from './metrics';
 import { ProjectsService } from './projects/projects.service';
+import { restRouter } from './rest/rest.router';
 import { Resolver, systemResolver } from './webhooks/url-policy';
 import { WebhooksService } from './webhooks/webhooks.service';
 
@@ -195,5 +197,6 @@ async function mountApi(parts: ApiParts): Promise<{ stop(): Promise<void> }> {
       }),
     }),
   );
+  expressApp.use(restRouter({ services, bodyBytes: config.limits.bodyBytes, logger }));
   return { stop: () => apollo.stop() };
 }

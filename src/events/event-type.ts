@@ -10,3 +10,10 @@ export enum EventType {
 }
 
 export const ALL_EVENT_TYPES: EventType[] = Object.values(EventType);
+
+const EVENT_TYPE_NAMES: ReadonlySet<unknown> = new Set(ALL_EVENT_TYPES);
+
+/** True for a dotted event name (`build.succeeded`), as webhook bodies and the REST API carry them. */
+export function isEventType(name: unknown): name is EventType {
+  return EVENT_TYPE_NAMES.has(name);
+}

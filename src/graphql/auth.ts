@@ -1,20 +1,6 @@
 import { ApolloServerPlugin } from '@apollo/server';
 import { DocumentNode, GraphQLError, OperationDefinitionNode, SelectionSetNode } from 'graphql';
-import { AccountsService, Viewer } from '../accounts/accounts.service';
 import { GraphQLContext } from './context';
-
-/** The key of an `Authorization: Bearer <key>` value (case-insensitive scheme), or null. */
-export function bearerKey(header: unknown): string | null {
-  if (typeof header !== 'string') return null;
-  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1] : null;
-}
-
-/** The viewer behind an Authorization header value, or null when missing, malformed, unknown or revoked. */
-export async function viewerFromHeader(accounts: AccountsService, header: unknown): Promise<Viewer | null> {
-  const key = bearerKey(header);
-  return key ? accounts.authenticate(key) : null;
-}
 
 function onlyIntrospection(selectionSet: SelectionSetNode, document: DocumentNode): boolean {
   return selectionSet.selections.every((selection) => {

@@ -15,7 +15,6 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { Viewer } from '../accounts/accounts.service';
 import { LimitsConfig, LiveConfig } from '../config';
 import { EventBus } from '../event-bus';
-import { viewerFromHeader } from '../graphql/auth';
 import { GraphQLContext, Services } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/error-format';
 import { DocumentCache } from '../graphql/document-cache';
@@ -24,6 +23,7 @@ import { queryLimitRules } from '../graphql/query-limits';
 import { createSharedSubscribe, SharedStream } from '../graphql/shared-execution';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
+import { viewerFromHeader } from './api-key-auth';
 import { NextFrames } from './next-frames';
 
 /** Close codes a live client may see, beyond graphql-ws's own (4400 bad message, 4408 init timeout, 4409 duplicate id). */

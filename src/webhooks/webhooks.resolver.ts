@@ -48,9 +48,8 @@ export class WebhooksResolver {
   }
 
   @Mutation(() => DeleteWebhookPayload)
-  async deleteWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Deletion> {
-    await ctx.services.webhooks.delete(accountOf(ctx), id);
-    return { id, deleted: true, message: 'Webhook deleted successfully' };
+  deleteWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Deletion> {
+    return ctx.services.webhooks.delete(accountOf(ctx), id);
   }
 
   @Mutation(() => RotateWebhookSecretPayload)

@@ -1,7 +1,7 @@
 import { Clock } from '../clock';
 import { WebhookConfig } from '../config';
 import { Database } from '../db/database';
-import { Page, PageArgs, paginate } from '../db/pagination';
+import { MAX_PAGE_SIZE, Page, PageArgs, paginate } from '../db/pagination';
 import { failPendingDeliveriesOf } from '../delivery/delivery.queries';
 import { InvalidInput, NotFound } from '../errors';
 import { ChangeLog } from '../feed/change-log';
@@ -27,6 +27,13 @@ export interface CreateWebhookFields extends WebhookFields {
   url: string;
   events: EventType[];
   secret?: string | null;
+}
+
+/** The DeskForge page's answer to a delete, the same through every API. */
+export interface WebhookDeletion {
+  id: string;
+  deleted: true;
+  message: string;
 }
 
 export class WebhooksService {
@@ -96,7 +103,7 @@ export class WebhooksService {
    * Deletes the webhook; its pending deliveries end as FAILED (each announced to `deliveryUpdated`
    * and counted as failed), past deliveries stay as history.
    */
-  async delete(accountId: string, id: string): Promise<void> {
+  async delete(accountId: string, id: string): Promise<WebhookDeletion> {
     const failed = await this.db.writes.write(async (tx) => {
       const result = await tx.manager.delete(Webhook, { id, accountId });
       if (!result.affected) throw new NotFound('Webhook');
@@ -108,6 +115,7 @@ export class WebhooksService {
       return ended.length;
     });
     if (failed > 0) this.metrics?.deliveries.inc({ outcome: 'failed' }, failed);
+    return { id, deleted: true, message: 'Webhook deleted successfully' };
   }
 
   /**
@@ -138,6 +146,18 @@ export class WebhooksService {
   /** A page of the account's webhooks; with `select`, nodes carry only those properties (see `paginate`). */
   list(accountId: string, args: PageArgs & { active?: boolean | null }, select?: ReadonlySet<string>): Promise<Page<Webhook>> {
     return paginate(this.db.reader, Webhook, { accountId, active: args.active }, args, 'createdAt', select);
+  }
+
+  /** Every webhook of the account, in list order (newest first, ties by id), read a page at a time. */
+  async listAll(accountId: string): Promise<Webhook[]> {
+    const webhooks: Webhook[] = [];
+    let after: string | null = null;
+    do {
+      const page = await this.list(accountId, { first: MAX_PAGE_SIZE, after });
+      webhooks.push(...page.nodes);
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    return webhooks;
   }
 
   private async checkUrl(url: string): Promise<string> {

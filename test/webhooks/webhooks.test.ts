@@ -1,4 +1,4 @@
-import { Resolver } from '../../src/webhooks/url-policy';
+import { testResolver } from '../helpers/dns';
 import { CREATE_WEBHOOK } from '../helpers/fixtures';
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -10,16 +10,8 @@ describe('webhook management', () => {
   let acme: TestAccount;
   let globex: TestAccount;
 
-  /** Public names resolve to a documentation-range-free public address; `internal.test` to a private one. */
-  const resolve: Resolver = async (hostname) => {
-    if (hostname === 'internal.test') return [{ address: '10.0.0.7', family: 4 }];
-    if (hostname === 'mixed.test') return [{ address: '93.184.216.34', family: 4 }, { address: '::1', family: 6 }];
-    if (hostname === 'nowhere.test') throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
-    return [{ address: '93.184.216.34', family: 4 }];
-  };
-
   beforeAll(async () => {
-    server = await startTestServer({ webhook: { allowPrivateUrls: false } }, { resolve });
+    server = await startTestServer({ webhook: { allowPrivateUrls: false } }, { resolve: testResolver });
     acme = await createAccount(server.app, 'Acme');
     globex = await createAccount(server.app, 'Globex');
   });
