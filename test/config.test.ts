@@ -14,8 +14,27 @@ describe('configuration', () => {
         endpointConcurrency: 5,
         disableAfterFailures: 15,
         allowPrivateUrls: false,
+        leaseMs: 60_000,
+        dispatch: true,
       },
     });
+    expect([...config.roles]).toEqual(['api', 'worker']);
+  });
+
+  it('reads DESKFORGE_ROLES: api alone sends nothing, worker alone serves no API', () => {
+    const api = loadConfig({ DESKFORGE_ROLES: 'api' });
+    expect([...api.roles]).toEqual(['api']);
+    expect(api.webhook.dispatch).toBe(false);
+    const worker = loadConfig({ DESKFORGE_ROLES: ' Worker ' });
+    expect([...worker.roles]).toEqual(['worker']);
+    expect(worker.webhook.dispatch).toBe(true);
+    expect([...loadConfig({ DESKFORGE_ROLES: 'worker,api' }).roles].sort()).toEqual(['api', 'worker']);
+  });
+
+  it('refuses a lease that does not outlast the attempt timeout, naming both variables', () => {
+    expect(() => loadConfig({ WEBHOOK_LEASE_MS: '10000' })).toThrow(/WEBHOOK_LEASE_MS.*WEBHOOK_TIMEOUT_MS/);
+    expect(() => loadConfig({ WEBHOOK_TIMEOUT_MS: '3000', WEBHOOK_LEASE_MS: '2000' })).toThrow(ConfigError);
+    expect(loadConfig({ WEBHOOK_TIMEOUT_MS: '3000', WEBHOOK_LEASE_MS: '3001' }).webhook.leaseMs).toBe(3001);
   });
 
   it('reads every contract variable', () => {
@@ -48,6 +67,9 @@ describe('configuration', () => {
     ['WEBHOOK_CONCURRENCY', '1.5'],
     ['WEBHOOK_ALLOW_PRIVATE_URLS', 'maybe'],
     ['LOG_LEVEL', 'loud'],
+    ['DESKFORGE_ROLES', 'api,mailer'],
+    ['DESKFORGE_ROLES', ','],
+    ['WEBHOOK_LEASE_MS', 'long'],
   ])('refuses %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
