@@ -40,11 +40,7 @@ export class DeliveryQueue {
     if (grants.size === 0) return [];
     const now = this.clock.now();
     const lease = { owner: this.owner, token: randomBytes(12).toString('base64url'), expiresAt: new Date(now.getTime() + this.leaseMs) };
-    const rows = await this.db.writes.write(async ({ manager }) => {
-      const claimed: ClaimedRow[] = [];
-      for (const [webhookId, limit] of grants) claimed.push(...(await claimDue(manager, webhookId, limit, now, lease)));
-      return claimed;
-    });
+    const rows = await this.db.writes.write(({ manager }) => claimDue(manager, grants, now, lease));
     if (rows.length === 0) return [];
     const bodies = await deliveryBodies(this.db.reader, rows.map((row) => row.id));
     // A delivery whose event was deleted meanwhile is gone with it (the foreign key cascades).

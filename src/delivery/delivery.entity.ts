@@ -11,7 +11,6 @@ import { DeliveryStatus } from './delivery-status';
 @Index(['accountId', 'createdAt'])
 @Index(['webhookId', 'createdAt'])
 @Index(['eventId'])
-@Index(['status', 'nextAttemptAt'])
 @Index('IDX_deliveries_due_by_webhook', ['webhookId', 'status', 'nextAttemptAt'])
 export class Delivery {
   @PrimaryColumn({ type: 'varchar' })

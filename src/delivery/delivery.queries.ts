@@ -58,17 +58,27 @@ export interface Lease {
 }
 
 /**
- * Claims up to `limit` due deliveries of one webhook, oldest due first: they take the lease, and the
- * lease's expiry becomes their due time, so a worker that dies holds them no longer than that.
+ * Claims due deliveries, up to each webhook's grant, oldest due first, in one statement: they take
+ * the lease, and the lease's expiry becomes their due time, so a worker that dies holds them no
+ * longer than that. Each webhook's part is one index range (`webhookId, status, nextAttemptAt`).
  */
-export function claimDue(manager: EntityManager, webhookId: string, limit: number, now: Date, lease: Lease): Promise<ClaimedRow[]> {
-  return queryRows<ClaimedRow>(
-    manager,
-    `UPDATE "deliveries" SET "nextAttemptAt" = ?, "leaseOwner" = ?, "leaseToken" = ?
-     WHERE "id" IN (SELECT "id" FROM "deliveries" WHERE "webhookId" = ? AND "status" = ? AND "nextAttemptAt" <= ? ORDER BY "nextAttemptAt" LIMIT ?)
-     RETURNING "id", "accountId", "webhookId", "eventId", "attemptCount"`,
-    [stored(lease.expiresAt), lease.owner, lease.token, webhookId, PENDING, stored(now), limit],
-  );
+export async function claimDue(manager: EntityManager, grants: Map<string, number>, now: Date, lease: Lease): Promise<ClaimedRow[]> {
+  const claimed: ClaimedRow[] = [];
+  for (const chunk of chunks([...grants], 200)) {
+    const parts = chunk.map(
+      () => `SELECT "id" FROM (SELECT "id" FROM "deliveries" WHERE "webhookId" = ? AND "status" = ? AND "nextAttemptAt" <= ? ORDER BY "nextAttemptAt" LIMIT ?)`,
+    );
+    claimed.push(
+      ...(await queryRows<ClaimedRow>(
+        manager,
+        `UPDATE "deliveries" SET "nextAttemptAt" = ?, "leaseOwner" = ?, "leaseToken" = ?
+         WHERE "id" IN (${parts.join(' UNION ALL ')})
+         RETURNING "id", "accountId", "webhookId", "eventId", "attemptCount"`,
+        [stored(lease.expiresAt), lease.owner, lease.token, ...chunk.flatMap(([webhookId, limit]) => [webhookId, PENDING, stored(now), limit])],
+      )),
+    );
+  }
+  return claimed;
 }
 
 /** Gives leased deliveries back (not attempted, or cut off at shutdown): due at `dueAt`. */

@@ -50,6 +50,11 @@ export class FairSlots {
       .map(([webhookId]) => webhookId);
   }
 
+  /** Whether one more slot may go to `webhookId` of `accountId` now. */
+  canTake(webhookId: string, accountId: string): boolean {
+    return this.free > 0 && (this.byWebhook.get(webhookId) ?? 0) < this.limits.perWebhook && (this.byAccount.get(accountId) ?? 0) < this.accountCap;
+  }
+
   /** How many slots each of `due` may claim now. */
   allocate(due: DueWebhook[]): Map<string, number> {
     const grants = new Map<string, number>();
