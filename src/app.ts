@@ -18,7 +18,7 @@ import { Outbox } from './events/outbox';
 import { requireApiKeyPlugin, viewerFromHeader } from './graphql/auth';
 import { GraphQLContext, Services } from './graphql/context';
 import { createErrorFormatter } from './graphql/error-format';
-import { queryLimitRules } from './graphql/query-limits';
+import { queryCostPlugin, queryLimitRules } from './graphql/query-limits';
 import { createSchema } from './graphql/schema';
 import { httpErrorHandler } from './http/errors';
 import { graphiqlRouter } from './http/graphiql';
@@ -109,6 +109,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
       ApolloServerPluginCacheControlDisabled(),
       requireApiKeyPlugin,
       subscriptionsOverWebSocketPlugin,
+      queryCostPlugin(config.limits),
     ],
   });
   await apollo.start();
