@@ -10,3 +10,11 @@ export enum EventType {
 }
 
 export const ALL_EVENT_TYPES: EventType[] = Object.values(EventType);
+
+/**
+ * The distinct types of a client's list, in first-seen order: at most seven however long the list, so
+ * a `types` or `events` argument reaches SQL and the per-event filters bounded (API.md §3).
+ */
+export function foldEventTypes(types: readonly EventType[] | null | undefined): EventType[] | null {
+  return types ? [...new Set(types)] : null;
+}

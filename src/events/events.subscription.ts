@@ -2,6 +2,7 @@ import { GraphQLSchema } from 'graphql';
 import { Args, Resolver, Root, Subscription } from 'type-graphql';
 import { accountOf, GraphQLContext, liveOf } from '../graphql/context';
 import { CommittedEvent } from './event-bus';
+import { foldEventTypes } from './event-type';
 import { EventObjectType } from './event.type';
 import { EventFilterArgs } from './events.resolver';
 import { matchesEventFilter } from './events.service';
@@ -13,7 +14,8 @@ export class EventsSubscriptionResolver {
       "The viewer's account's events as they commit: after the commit, in commit order, each once. `payload` is the webhook body.",
     subscribe: ({ args, context }: { args: EventFilterArgs; context: GraphQLContext }) => {
       const accountId = accountOf(context);
-      return liveOf(context).listen('event', (event) => event.accountId === accountId && matchesEventFilter(args, event));
+      const filter = { ...args, types: foldEventTypes(args.types) };
+      return liveOf(context).listen('event', (event) => event.accountId === accountId && matchesEventFilter(filter, event));
     },
   })
   events(@Root() event: CommittedEvent, @Args() _filter: EventFilterArgs): CommittedEvent {

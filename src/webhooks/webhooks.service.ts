@@ -6,7 +6,7 @@ import { DeliveryStatus } from '../delivery/delivery-status';
 import { Delivery } from '../delivery/delivery.entity';
 import { InvalidInput, NotFound } from '../errors';
 import { EventBus } from '../events/event-bus';
-import { EventType } from '../events/event-type';
+import { EventType, foldEventTypes } from '../events/event-type';
 import { newId } from '../ids';
 import { checkWebhookUrl, Resolver, UrlPolicyError } from './url-policy';
 import { Webhook } from './webhook.entity';
@@ -144,7 +144,7 @@ export class WebhooksService {
 }
 
 function checkEvents(events: EventType[] | null | undefined): EventType[] {
-  const unique = [...new Set(events ?? [])];
+  const unique = foldEventTypes(events) ?? [];
   if (unique.length === 0) throw new InvalidInput('events', '"events" must name at least one event type');
   return unique;
 }
