@@ -50,7 +50,7 @@ describe('SSRF checks at send time', () => {
     afterAll(() => sender.close());
     const send = (url: string) => sender.send({ url: new URL(url), headers: {}, body: '{}' });
 
-    it.each(['https://127.0.0.1:PORT/hook', 'https://[::1]:PORT/hook', 'https://[::ffff:127.0.0.1]:PORT/hook'])(
+    it.each(['https://127.0.0.1:PORT/hook', 'https://[::1]:PORT/hook', 'https://[::ffff:127.0.0.1]:PORT/hook', 'https://[::127.0.0.1]:PORT/hook', 'https://[64:ff9b::7f00:1]:PORT/hook'])(
       'refuses the private IP literal %s without connecting',
       async (template) => {
         const result = await send(template.replace('PORT', String(receiver.port)));
@@ -64,6 +64,17 @@ describe('SSRF checks at send time', () => {
       const result = await send(receiver.url);
       expect(result.error).toBe('refused: http:// targets are not allowed, only https://');
       expect(receiver.connections).toBe(0);
+    });
+
+    it('refuses a name that resolves to an IPv4-compatible loopback address', async () => {
+      const compat = new Sender({ timeoutMs: 1000, allowPrivateUrls: false, resolve: async () => [{ address: '::7f00:1', family: 6 }], clock: systemClock });
+      try {
+        const result = await compat.send({ url: new URL(`https://compat.test:${receiver.port}/hook`), headers: {}, body: '{}' });
+        expect(result.error).toBe('refused: compat.test resolves to ::7f00:1, which is not a public address (loopback, private or reserved)');
+        expect(receiver.connections).toBe(0);
+      } finally {
+        compat.close();
+      }
     });
 
     it('refuses a name with any private address among its answers', async () => {
