@@ -8,6 +8,7 @@ import { InvalidInput, NotFound } from '../errors';
 import { EventBus } from '../events/event-bus';
 import { EventType, foldEventTypes } from '../events/event-type';
 import { newId } from '../ids';
+import { userText } from '../user-text';
 import { checkWebhookUrl, Resolver, UrlPolicyError } from './url-policy';
 import { Webhook } from './webhook.entity';
 import { webhookSecretOrGenerate } from './webhook-secret';
@@ -46,7 +47,7 @@ export class WebhooksService {
     const url = await this.checkUrl(input.url);
     const events = checkEvents(input.events);
     const description = checkDescription(input.description);
-    const secret = webhookSecretOrGenerate(input.secret);
+    const secret = webhookSecretOrGenerate(userText(input.secret));
     const now = this.clock.now();
     const webhook = this.repository().create({
       id: newId('wh'),
@@ -109,7 +110,7 @@ export class WebhooksService {
    * `webhook-signature` entry for 24 hours, so receivers can switch without dropping events.
    */
   async rotateSecret(accountId: string, id: string, secret?: string | null): Promise<{ webhook: Webhook; secret: string }> {
-    const next = webhookSecretOrGenerate(secret);
+    const next = webhookSecretOrGenerate(userText(secret));
     return this.db.writes.write(async ({ manager, afterCommit }) => {
       const webhook = await manager.findOneBy(Webhook, { id, accountId });
       if (!webhook) throw new NotFound('Webhook');
@@ -135,7 +136,7 @@ export class WebhooksService {
 
   private async checkUrl(url: string): Promise<string> {
     try {
-      return await checkWebhookUrl(url.trim(), this.config.allowPrivateUrls, this.resolve);
+      return await checkWebhookUrl(userText(url).trim(), this.config.allowPrivateUrls, this.resolve);
     } catch (error) {
       if (error instanceof UrlPolicyError) throw new InvalidInput('url', `"url" ${error.message}`);
       throw error;
@@ -154,5 +155,5 @@ function checkDescription(description: string | null | undefined): string | null
   if (description.length > DESCRIPTION_MAX) {
     throw new InvalidInput('description', `"description" must be at most ${DESCRIPTION_MAX} characters`);
   }
-  return description;
+  return userText(description);
 }
