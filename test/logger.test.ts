@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import sqlite3 from 'sqlite3';
 import { createLogger } from '../src/logger';
 import { CREATE_WEBHOOK } from './helpers/fixtures';
-import { createAccount, errorOf, gql, TestAccount } from './helpers/graphql';
-import { startTestServer, TestServer } from './helpers/server';
+import { errorOf, gql, TestAccount } from './helpers/graphql';
+import { startServerWithAccount, TestServer } from './helpers/server';
 
 /** A pino destination that keeps every line. */
 function captureLines(): { lines: string[]; write(line: string): void } {
@@ -26,10 +26,7 @@ describe('no secret or API key reaches the logs when a write fails', () => {
   let account: TestAccount;
   const capture = captureLines();
 
-  beforeAll(async () => {
-    server = await startTestServer({ logLevel: 'info' }, { logger: createLogger('info', capture) });
-    account = await createAccount(server.app);
-  });
+  beforeAll(async () => ({ server, account } = await startServerWithAccount({ logLevel: 'info' }, { logger: createLogger('info', capture) })));
   afterAll(() => server.stop());
 
   const create = (secret: string) =>

@@ -1,7 +1,7 @@
 import { userText } from '../src/user-text';
 import { COMPLETE_BUILD, CREATE_PROJECT, CREATE_WEBHOOK, QUEUE_BUILD, START_BUILD } from './helpers/fixtures';
-import { createAccount, gqlOk, TestAccount } from './helpers/graphql';
-import { startTestServer, TestServer } from './helpers/server';
+import { gqlOk, TestAccount } from './helpers/graphql';
+import { startServerWithAccount, TestServer } from './helpers/server';
 
 /** A lone high and a lone low surrogate around a well-formed pair (which must survive). */
 const LONE = 'App \ud800 \udc00 😀';
@@ -20,10 +20,7 @@ describe('text with lone surrogates is normalized once, before it is stored or s
   let server: TestServer;
   let account: TestAccount;
 
-  beforeAll(async () => {
-    server = await startTestServer();
-    account = await createAccount(server.app);
-  });
+  beforeAll(async () => ({ server, account } = await startServerWithAccount()));
   afterAll(() => server.stop());
 
   const run = (query: string, variables: Record<string, unknown> = {}) => gqlOk(server.url, query, variables, account.apiKey);

@@ -1,9 +1,9 @@
 import * as pagination from '../../src/db/pagination';
 import { Event } from '../../src/events/event.entity';
 import { CREATE_WEBHOOK, createProject } from '../helpers/fixtures';
-import { createAccount, gql, gqlOk, TestAccount } from '../helpers/graphql';
+import { gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { connectLiveOk, waitForActiveSubscriptions } from '../helpers/live-client';
-import { startTestServer, TestServer } from '../helpers/server';
+import { startServerWithAccount, TestServer } from '../helpers/server';
 
 /** Over SQLite's 32,766 bound variables, and still under the 1 MB body limit. */
 const LONG = 40_000;
@@ -14,8 +14,7 @@ describe('list arguments are folded before they reach the database', () => {
   let account: TestAccount;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    account = await createAccount(server.app);
+    ({ server, account } = await startServerWithAccount());
     const project = await createProject(server.url, account.apiKey, 'Folded');
     await gqlOk(server.url, 'mutation ($id: ID!) { updateProject(id: $id, input: { name: "Folded again" }) { id } }', { id: project.id }, account.apiKey);
   });

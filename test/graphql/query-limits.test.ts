@@ -1,9 +1,9 @@
 import { getIntrospectionQuery, GraphQLSchema, parse } from 'graphql';
 import { createSchema } from '../../src/graphql/schema';
 import { operationCost } from '../../src/graphql/query-limits';
-import { createAccount, gql, TestAccount } from '../helpers/graphql';
+import { gql, TestAccount } from '../helpers/graphql';
 import { connectLiveOk, LiveClient, waitForActiveSubscriptions } from '../helpers/live-client';
-import { startTestServer, TestServer } from '../helpers/server';
+import { startServerWithAccount, TestServer } from '../helpers/server';
 
 /** `levels` nested `project { builds(<args>) { nodes { … } } }` under `build`, as the attack probe had them. */
 function buildsCycle(levels: number, args = ''): string {
@@ -25,10 +25,7 @@ describe('the query cost limit', () => {
   let server: TestServer;
   let account: TestAccount;
 
-  beforeAll(async () => {
-    server = await startTestServer();
-    account = await createAccount(server.app);
-  });
+  beforeAll(async () => ({ server, account } = await startServerWithAccount()));
   afterAll(() => server.stop());
 
   const run = (query: string, variables: Record<string, unknown> = {}) => gql(server.url, query, variables, account.apiKey);

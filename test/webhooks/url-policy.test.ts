@@ -1,7 +1,7 @@
 import { checkWebhookUrl, isPublicAddress, Resolver, UrlPolicyError } from '../../src/webhooks/url-policy';
 import { CREATE_WEBHOOK } from '../helpers/fixtures';
-import { createAccount, errorOf, gql, TestAccount } from '../helpers/graphql';
-import { startTestServer, TestServer } from '../helpers/server';
+import { errorOf, gql, TestAccount } from '../helpers/graphql';
+import { startServerWithAccount, TestServer } from '../helpers/server';
 
 /** IPv6 addresses that carry a non-public IPv4 address: IPv4-compatible, IPv4-mapped and NAT64. */
 const EMBEDDED_PRIVATE = [
@@ -60,10 +60,7 @@ describe('webhook URLs that embed a private IPv4 address in IPv6', () => {
   let server: TestServer;
   let account: TestAccount;
 
-  beforeAll(async () => {
-    server = await startTestServer({ webhook: { allowPrivateUrls: false } }, { resolve });
-    account = await createAccount(server.app);
-  });
+  beforeAll(async () => ({ server, account } = await startServerWithAccount({ webhook: { allowPrivateUrls: false } }, { resolve })));
   afterAll(() => server.stop());
 
   const URLS = ['https://[::127.0.0.1]/', 'https://[::10.0.0.1]/', 'https://[::169.254.169.254]/', 'https://[::7f00:1]/', 'https://compat.test/'];

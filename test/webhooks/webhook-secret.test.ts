@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { generateWebhookSecret, webhookSecretOrGenerate } from '../../src/webhooks/webhook-secret';
 import { CREATE_WEBHOOK } from '../helpers/fixtures';
-import { createAccount, errorOf, gql, TestAccount } from '../helpers/graphql';
-import { startTestServer, TestServer } from '../helpers/server';
+import { errorOf, gql, TestAccount } from '../helpers/graphql';
+import { startServerWithAccount, TestServer } from '../helpers/server';
 
 const standard = (bytes: number) => `whsec_${randomBytes(bytes).toString('base64')}`;
 const unpadded = standard(32).replace(/=+$/, '');
@@ -41,10 +41,7 @@ describe('createWebhook and rotateWebhookSecret refuse malformed whsec_ secrets'
   let server: TestServer;
   let account: TestAccount;
 
-  beforeAll(async () => {
-    server = await startTestServer();
-    account = await createAccount(server.app);
-  });
+  beforeAll(async () => ({ server, account } = await startServerWithAccount()));
   afterAll(() => server.stop());
 
   const ROTATE = 'mutation ($id: ID!, $secret: String) { rotateWebhookSecret(id: $id, secret: $secret) { secret } }';
