@@ -25,7 +25,7 @@ import { pruneChanges, sqliteFeedSource } from './feed/feed.queries';
 import { requireApiKeyPlugin } from './graphql/auth';
 import { GraphQLContext, Services } from './graphql/context';
 import { createErrorFormatter } from './graphql/error-format';
-import { queryLimitRules } from './graphql/query-limits';
+import { queryCostPlugin, queryLimitRules } from './graphql/query-limits';
 import { createSchema } from './graphql/schema';
 import { viewerFromHeader } from './http/api-key-auth';
 import { httpErrorHandler } from './http/errors';
@@ -183,6 +183,7 @@ async function mountApi(parts: ApiParts): Promise<{ stop(): Promise<void> }> {
       ApolloServerPluginCacheControlDisabled(),
       requireApiKeyPlugin,
       subscriptionsOverWebSocketPlugin,
+      queryCostPlugin(config.limits),
     ],
   });
   await apollo.start();

@@ -49,7 +49,7 @@ export interface LimitsConfig {
   queryDepth: number;
   /** Most aliases in one document (alias batching is an amplification attack). */
   queryAliases: number;
-  /** Highest estimated cost of one document (graphql-armor's cost model). */
+  /** Most nodes one operation may return: page sizes multiplied through the nesting (`operationCost`). */
   queryCost: number;
 }
 
@@ -171,7 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
       bodyBytes: 1024 * 1024,
       queryDepth: 15,
       queryAliases: 30,
-      queryCost: 20_000,
+      queryCost: 10_000,
     },
     live: {
       subscriptionsPerConnection: 100,

@@ -5,6 +5,7 @@ import { InvalidInput, NotFound } from '../errors';
 import { EventBus } from '../event-bus';
 import { ChangeLog } from '../feed/change-log';
 import { newId } from '../ids';
+import { userText } from '../user-text';
 import { Account } from './account.entity';
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret';
 import { ApiKeyCache } from './api-key-cache';
@@ -17,7 +18,7 @@ export interface Viewer {
 }
 
 function checkName(field: string, name: string, max = 200): string {
-  const trimmed = name.trim();
+  const trimmed = userText(name).trim();
   if (trimmed.length < 1 || trimmed.length > max) {
     throw new InvalidInput(field, `"${field}" must be 1 to ${max} characters`);
   }

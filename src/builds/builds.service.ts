@@ -8,6 +8,7 @@ import { EventType } from '../events/event-type';
 import { Outbox, OUTBOX_WRITE } from '../events/outbox';
 import { newId } from '../ids';
 import { buildData } from './build-data';
+import { userText } from '../user-text';
 import { Build } from './build.entity';
 import { Arch, BuildStatus, Platform } from './build.enums';
 
@@ -40,7 +41,7 @@ export class BuildsService {
   ) {}
 
   async queue(accountId: string, input: QueueBuildFields): Promise<Build> {
-    const version = input.version.trim();
+    const version = userText(input.version).trim();
     if (version.length < 1 || version.length > VERSION_MAX) {
       throw new InvalidInput('version', `"version" must be 1 to ${VERSION_MAX} characters`);
     }
@@ -134,7 +135,7 @@ function checkCompletion(input: CompleteBuildFields): Pick<Build, 'status' | 'ar
   }
   if (input.status === BuildStatus.FAILED) {
     if (input.artifactUrl) throw new InvalidInput('artifactUrl', '"artifactUrl" is only for SUCCESS builds');
-    const error = input.error ?? null;
+    const error = userText(input.error) ?? null;
     if (error !== null && error.length > ERROR_MAX) {
       throw new InvalidInput('error', `"error" must be at most ${ERROR_MAX} characters`);
     }
@@ -145,14 +146,15 @@ function checkCompletion(input: CompleteBuildFields): Pick<Build, 'status' | 'ar
 
 function checkArtifactUrl(raw: string | null | undefined): string | null {
   if (raw === undefined || raw === null) return null;
+  const text = userText(raw);
   let url: URL | null = null;
   try {
-    url = new URL(raw);
+    url = new URL(text);
   } catch {
     url = null;
   }
-  if (!url || url.protocol !== 'https:' || raw.length > ARTIFACT_URL_MAX) {
+  if (!url || url.protocol !== 'https:' || text.length > ARTIFACT_URL_MAX) {
     throw new InvalidInput('artifactUrl', `"artifactUrl" must be an https URL of at most ${ARTIFACT_URL_MAX} characters`);
   }
-  return raw;
+  return text;
 }

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
-
-const STANDARD_SECRET_PREFIX = 'whsec_';
+import { STANDARD_SECRET_PREFIX } from '../webhooks/webhook-secret';
 
 /**
  * `X-DeskForge-Signature`: hex HMAC-SHA256 of the raw body keyed with the secret's UTF-8 bytes, which

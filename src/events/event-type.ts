@@ -17,3 +17,11 @@ const EVENT_TYPE_NAMES: ReadonlySet<unknown> = new Set(ALL_EVENT_TYPES);
 export function isEventType(name: unknown): name is EventType {
   return EVENT_TYPE_NAMES.has(name);
 }
+
+/**
+ * The distinct types of a client's list, in first-seen order: at most seven however long the list, so
+ * a `types` or `events` argument reaches SQL and the per-event filters bounded (API.md §3).
+ */
+export function foldEventTypes(types: readonly EventType[] | null | undefined): EventType[] | null {
+  return types ? [...new Set(types)] : null;
+}

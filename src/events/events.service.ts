@@ -2,7 +2,7 @@ import { Between, In } from 'typeorm';
 import { Database } from '../db/database';
 import { CommittedEvent } from '../event-bus';
 import { Page, PageArgs, paginate } from '../db/pagination';
-import { EventType } from './event-type';
+import { EventType, foldEventTypes } from './event-type';
 import { Event } from './event.entity';
 
 export interface EventFilter {
@@ -61,6 +61,6 @@ export class EventsService {
 
   /** The account's real events: `testWebhook` samples are left out. */
   list(accountId: string, args: PageArgs & EventFilter, select?: ReadonlySet<string>): Promise<Page<Event>> {
-    return paginate(this.db.reader, Event, { accountId, test: false, type: args.types, projectId: args.projectId }, args, 'createdAt', select);
+    return paginate(this.db.reader, Event, { accountId, test: false, type: foldEventTypes(args.types), projectId: args.projectId }, args, 'createdAt', select);
   }
 }

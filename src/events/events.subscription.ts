@@ -3,6 +3,7 @@ import { Args, ArgsType, Field, ID, Resolver, Root, Subscription } from 'type-gr
 import { NotFound } from '../errors';
 import { accountOf, GraphQLContext, liveOf } from '../graphql/context';
 import { CommittedEvent } from '../event-bus';
+import { foldEventTypes } from './event-type';
 import { EventObjectType } from './event.type';
 import { EventFilterArgs } from './events.resolver';
 import { matchesEventFilter } from './events.service';
@@ -24,12 +25,13 @@ export class EventsSubscriptionResolver {
       "The viewer's account's events as they commit: after the commit, in commit order, each once. `payload` is the webhook body. With `after`, missed events first.",
     subscribe: async ({ args, context }: { args: EventSubscriptionArgs; context: GraphQLContext }) => {
       const accountId = accountOf(context);
-      const accept = (event: CommittedEvent) => event.accountId === accountId && matchesEventFilter(args, event);
+      const filter = { ...args, types: foldEventTypes(args.types) };
+      const accept = (event: CommittedEvent) => event.accountId === accountId && matchesEventFilter(filter, event);
       if (!args.after) return liveOf(context).listen('event', accept);
       const events = context.services.events;
       const after = await events.positionOf(accountId, args.after);
       if (after === null) throw new NotFound('Event');
-      return liveOf(context).listenEventsAfter(accept, (upTo) => events.committedBetween(accountId, after, upTo, args));
+      return liveOf(context).listenEventsAfter(accept, (upTo) => events.committedBetween(accountId, after, upTo, filter));
     },
   })
   events(@Root() event: CommittedEvent, @Args() _filter: EventSubscriptionArgs): CommittedEvent {

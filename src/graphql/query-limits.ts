@@ -1,8 +1,25 @@
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { GraphQLError, ValidationContext, ValidationRule } from 'graphql';
+import {
+  DocumentNode,
+  FieldNode,
+  FragmentDefinitionNode,
+  getNamedType,
+  getOperationAST,
+  GraphQLError,
+  GraphQLNamedType,
+  GraphQLSchema,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  SelectionSetNode,
+  ValidationContext,
+  ValidationRule,
+  valueFromASTUntyped,
+} from 'graphql';
 import { LimitsConfig } from '../config';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../db/pagination';
 
 /** graphql-armor throws by default, which Apollo reports as a 500; reporting makes it a validation error (400). */
 const report = {
@@ -10,11 +27,109 @@ const report = {
   onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
 };
 
-/** Depth, alias and cost limits, checked during validation: an abusive document never executes. */
+/** Depth and alias limits, checked during validation. The cost needs the variables: see `costLimitError`. */
 export function queryLimitRules(limits: LimitsConfig): ValidationRule[] {
-  return [
-    maxDepthRule({ n: limits.queryDepth, ignoreIntrospection: true, ...report }),
-    maxAliasesRule({ n: limits.queryAliases, ...report }),
-    costLimitRule({ maxCost: limits.queryCost, ignoreIntrospection: true, ...report }),
-  ] as ValidationRule[];
+  return [maxDepthRule({ n: limits.queryDepth, ignoreIntrospection: true, ...report }), maxAliasesRule({ n: limits.queryAliases, ...report })] as ValidationRule[];
+}
+
+type Variables = Readonly<Record<string, unknown>> | null | undefined;
+
+/**
+ * The most nodes an operation can return (API.md §3): every connection (a field with a `first`
+ * argument) counts its page size, multiplied by the page sizes of the connections around it. The page
+ * size is `first` from a literal, a variable's value or the variable's default, else 20, and at most
+ * 100 (lists refuse more). Plain fields and introspection cost nothing. Fragments are costed once each,
+ * so the work is linear in the document's size.
+ */
+export function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables): number {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return 0;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const defaults = new Map<string, unknown>();
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.defaultValue) defaults.set(definition.variable.name.value, valueFromASTUntyped(definition.defaultValue));
+  }
+
+  const pageSize = (field: FieldNode): number => {
+    const value = field.arguments?.find((argument) => argument.name.value === 'first')?.value;
+    let first: unknown;
+    if (value?.kind === Kind.VARIABLE) {
+      const name = value.name.value;
+      first = variables?.[name] !== undefined ? variables[name] : defaults.get(name);
+    } else if (value) {
+      first = valueFromASTUntyped(value);
+    }
+    // A value that is not a whole number fails variable coercion or argument validation anyway.
+    if (typeof first !== 'number' || !Number.isInteger(first)) return DEFAULT_PAGE_SIZE;
+    return Math.min(Math.max(first, 0), MAX_PAGE_SIZE);
+  };
+
+  const fragmentCosts = new Map<string, number>();
+  const fragmentCost = (name: string): number => {
+    const known = fragmentCosts.get(name);
+    if (known !== undefined) return known;
+    // Validation refuses fragment cycles; this only keeps a cycle from recursing forever.
+    fragmentCosts.set(name, 0);
+    const fragment = fragments.get(name);
+    const cost = fragment ? selectionCost(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value)) : 0;
+    fragmentCosts.set(name, cost);
+    return cost;
+  };
+
+  const selectionCost = (selectionSet: SelectionSetNode, parentType: GraphQLNamedType | null | undefined): number => {
+    let total = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        total += fragmentCost(selection.name.value);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        total += selectionCost(selection.selectionSet, selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType);
+      } else {
+        // Meta fields (`__typename`, `__schema`, `__type`) are not among the type's fields.
+        const definition = isObjectType(parentType) || isInterfaceType(parentType) ? parentType.getFields()[selection.name.value] : undefined;
+        if (!definition) continue;
+        const inner = selection.selectionSet ? selectionCost(selection.selectionSet, getNamedType(definition.type)) : 0;
+        total += definition.args.some((argument) => argument.name === 'first') ? pageSize(selection) * (1 + inner) : inner;
+      }
+    }
+    return total;
+  };
+
+  return selectionCost(operation.selectionSet, schema.getRootType(operation.operation));
+}
+
+/**
+ * The error refusing an operation whose `operationCost` is over the limit, or undefined. Checked
+ * once the variables are known, before execution: over HTTP by `queryCostPlugin`, over WebSocket
+ * when an operation is subscribed.
+ */
+export function costLimitError(
+  limits: Pick<LimitsConfig, 'queryCost'>,
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Variables,
+): GraphQLError | undefined {
+  const cost = operationCost(schema, document, operationName, variables);
+  if (cost <= limits.queryCost) return undefined;
+  return new GraphQLError(
+    `Query cost ${cost} is over the limit of ${limits.queryCost}: each connection counts its page size (first, default ${DEFAULT_PAGE_SIZE}) times those around it. Ask for smaller pages or fewer nested lists.`,
+    { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } },
+  );
+}
+
+/** The cost limit over HTTP: Apollo knows the operation and its variables once it has resolved the operation. */
+export function queryCostPlugin(limits: Pick<LimitsConfig, 'queryCost'>): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operationName, request }) {
+          const error = costLimitError(limits, schema, document, operationName, request.variables);
+          if (error) throw error;
+        },
+      };
+    },
+  };
 }

@@ -19,7 +19,7 @@ import { GraphQLContext, Services } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/error-format';
 import { DocumentCache } from '../graphql/document-cache';
 import { ConnectionFeed } from '../graphql/live-iterator';
-import { queryLimitRules } from '../graphql/query-limits';
+import { costLimitError, queryLimitRules } from '../graphql/query-limits';
 import { createSharedSubscribe, SharedStream } from '../graphql/shared-execution';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
@@ -118,8 +118,9 @@ function keepAlive(socket: WebSocket, intervalMs: number): () => void {
  * traces to stderr, which any client could flood), and so that shutdown and slow readers are bounded.
  *
  * Every connection authenticates once, in `connection_init`; every operation is validated with the
- * same depth/alias/cost rules as HTTP and its errors formatted by the same formatter. Subscriptions
- * share their work: equal documents are parsed and validated once (`DocumentCache`), each event is
+ * same depth/alias rules and cost limit as HTTP and its errors formatted by the same formatter.
+ * Subscriptions share their work: equal documents are parsed and validated once (`DocumentCache`,
+ * the cost is checked per operation since it depends on the variables), each event is
  * executed once per group of equal subscribers (`createSharedSubscribe`), and its `next` frames are
  * written straight to the sockets with the payload serialized once (`NextFrames`).
  */
@@ -155,6 +156,9 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
       if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
       documents.set(payload.query, document);
     }
+    // The cost depends on the variables, so a cached document is checked again.
+    const tooCostly = costLimitError(limits, schema, document, payload.operationName, payload.variables);
+    if (tooCostly) return [tooCostly];
     const contextValue: GraphQLContext = { viewer: ctx.extra.viewer ?? null, services, live: ctx.extra.feed };
     return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
   };

@@ -5,6 +5,7 @@ import { InvalidInput, NotFound } from '../errors';
 import { EventType } from '../events/event-type';
 import { Outbox, OUTBOX_WRITE } from '../events/outbox';
 import { newId } from '../ids';
+import { userText } from '../user-text';
 import { Project } from './project.entity';
 
 export const PROJECT_NAME_MAX = 200;
@@ -69,7 +70,7 @@ export class ProjectsService {
 }
 
 function checkName(name: string): string {
-  const trimmed = name.trim();
+  const trimmed = userText(name).trim();
   if (trimmed.length < 1 || trimmed.length > PROJECT_NAME_MAX) {
     throw new InvalidInput('name', `"name" must be 1 to ${PROJECT_NAME_MAX} characters`);
   }
@@ -81,5 +82,5 @@ function checkDescription(description: string | null | undefined): string | null
   if (description.length > PROJECT_DESCRIPTION_MAX) {
     throw new InvalidInput('description', `"description" must be at most ${PROJECT_DESCRIPTION_MAX} characters`);
   }
-  return description;
+  return userText(description);
 }

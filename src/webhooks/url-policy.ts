@@ -13,13 +13,28 @@ export const systemResolver: Resolver = (hostname) =>
   );
 
 /**
+ * IPv6 prefixes whose last 32 bits are an IPv4 address that traffic reaches: IPv4-mapped
+ * (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`, deprecated but still routed by some stacks) and
+ * the well-known NAT64 prefix (`64:ff9b::a.b.c.d`, RFC 6052).
+ */
+const EMBEDDING_IPV4 = ['::ffff:0:0', '::', '64:ff9b::'].map((prefix) => ipaddr.IPv6.parse(prefix));
+
+/** The IPv4 address an IPv6 address stands for, or the address itself. */
+function judgedAddress(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
+  if (address.kind() === 'ipv4') return address;
+  const ipv6 = address as ipaddr.IPv6;
+  if (!EMBEDDING_IPV4.some((prefix) => ipv6.match(prefix, 96))) return ipv6;
+  return new ipaddr.IPv4(ipv6.toByteArray().slice(12));
+}
+
+/**
  * True for an address a webhook may target: public unicast only. Loopback, private, link-local, CGNAT,
- * multicast, unspecified, broadcast and reserved ranges are refused; IPv4-mapped IPv6 is judged as IPv4.
+ * multicast, unspecified, broadcast and reserved ranges are refused; an IPv6 address that embeds an
+ * IPv4 one (`::ffff:a.b.c.d`, `::a.b.c.d`, `64:ff9b::a.b.c.d`) is judged by that IPv4 address.
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  const parsed = ipaddr.process(address);
-  return parsed.range() === 'unicast';
+  return judgedAddress(ipaddr.parse(address)).range() === 'unicast';
 }
 
 export class UrlPolicyError extends Error {}

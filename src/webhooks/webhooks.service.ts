@@ -6,8 +6,9 @@ import { failPendingDeliveriesOf } from '../delivery/delivery.queries';
 import { InvalidInput, NotFound } from '../errors';
 import { ChangeLog } from '../feed/change-log';
 import { Metrics } from '../metrics';
-import { EventType } from '../events/event-type';
+import { EventType, foldEventTypes } from '../events/event-type';
 import { newId } from '../ids';
+import { userText } from '../user-text';
 import { checkWebhookUrl, Resolver, UrlPolicyError } from './url-policy';
 import { Webhook } from './webhook.entity';
 import { webhookSecretOrGenerate } from './webhook-secret';
@@ -55,7 +56,7 @@ export class WebhooksService {
     const url = await this.checkUrl(input.url);
     const events = checkEvents(input.events);
     const description = checkDescription(input.description);
-    const secret = webhookSecretOrGenerate(input.secret);
+    const secret = webhookSecretOrGenerate(userText(input.secret));
     const now = this.clock.now();
     const webhook = this.repository().create({
       id: newId('wh', now.getTime()),
@@ -123,7 +124,7 @@ export class WebhooksService {
    * `webhook-signature` entry for 24 hours, so receivers can switch without dropping events.
    */
   async rotateSecret(accountId: string, id: string, secret?: string | null): Promise<{ webhook: Webhook; secret: string }> {
-    const next = webhookSecretOrGenerate(secret);
+    const next = webhookSecretOrGenerate(userText(secret));
     return this.db.writes.write(async (tx) => {
       const { manager } = tx;
       const webhook = await manager.findOneBy(Webhook, { id, accountId });
@@ -162,7 +163,7 @@ export class WebhooksService {
 
   private async checkUrl(url: string): Promise<string> {
     try {
-      return await checkWebhookUrl(url.trim(), this.config.allowPrivateUrls, this.resolve);
+      return await checkWebhookUrl(userText(url).trim(), this.config.allowPrivateUrls, this.resolve);
     } catch (error) {
       if (error instanceof UrlPolicyError) throw new InvalidInput('url', `"url" ${error.message}`);
       throw error;
@@ -171,7 +172,7 @@ export class WebhooksService {
 }
 
 function checkEvents(events: EventType[] | null | undefined): EventType[] {
-  const unique = [...new Set(events ?? [])];
+  const unique = foldEventTypes(events) ?? [];
   if (unique.length === 0) throw new InvalidInput('events', '"events" must name at least one event type');
   return unique;
 }
@@ -181,5 +182,5 @@ function checkDescription(description: string | null | undefined): string | null
   if (description.length > DESCRIPTION_MAX) {
     throw new InvalidInput('description', `"description" must be at most ${DESCRIPTION_MAX} characters`);
   }
-  return description;
+  return userText(description);
 }

@@ -50,7 +50,7 @@ describe('SSRF checks at send time', () => {
     afterAll(() => sender.close());
     const send = (url: string) => sender.send({ url: new URL(url), headers: {}, body: '{}' });
 
-    it.each(['https://127.0.0.1:PORT/hook', 'https://[::1]:PORT/hook', 'https://[::ffff:127.0.0.1]:PORT/hook'])(
+    it.each(['https://127.0.0.1:PORT/hook', 'https://[::1]:PORT/hook', 'https://[::ffff:127.0.0.1]:PORT/hook', 'https://[::127.0.0.1]:PORT/hook', 'https://[64:ff9b::7f00:1]:PORT/hook'])(
       'refuses the private IP literal %s without connecting',
       async (template) => {
         const result = await send(template.replace('PORT', String(receiver.port)));
@@ -66,23 +66,23 @@ describe('SSRF checks at send time', () => {
       expect(receiver.connections).toBe(0);
     });
 
-    it('refuses a name with any private address among its answers', async () => {
+    it.each([
       // Loopback first: even a broken check would connect only to the local receiver.
-      const mixed = new Sender({
+      ['with any private address among its answers', 'mixed.test', ['127.0.0.1', '93.184.216.34'], '127.0.0.1'],
+      ['that resolves to an IPv4-compatible loopback address', 'compat.test', ['::7f00:1'], '::7f00:1'],
+    ])('refuses a name %s', async (_what, host, addresses, refused) => {
+      const resolving = new Sender({
         timeoutMs: 1000,
         allowPrivateUrls: false,
-        resolve: async () => [
-          { address: '127.0.0.1', family: 4 },
-          { address: '93.184.216.34', family: 4 },
-        ],
+        resolve: async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
         clock: systemClock,
       });
       try {
-        const result = await mixed.send({ url: new URL(`https://mixed.test:${receiver.port}/hook`), headers: {}, body: '{}' });
-        expect(result.error).toBe('refused: mixed.test resolves to 127.0.0.1, which is not a public address (loopback, private or reserved)');
+        const result = await resolving.send({ url: new URL(`https://${host}:${receiver.port}/hook`), headers: {}, body: '{}' });
+        expect(result.error).toBe(`refused: ${host} resolves to ${refused}, which is not a public address (loopback, private or reserved)`);
         expect(receiver.connections).toBe(0);
       } finally {
-        mixed.close();
+        resolving.close();
       }
     });
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App, AppDependencies, startApp } from '../../src/app';
 import { Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { createAccount, TestAccount } from './graphql';
 
 export interface TestServer {
   app: App;
@@ -62,4 +63,10 @@ export async function startTestServer(overrides: ConfigOverrides = {}, deps: App
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A started test server with one account on it, for the test files that need nothing more. */
+export async function startServerWithAccount(overrides: ConfigOverrides = {}, deps: AppDependencies = {}): Promise<{ server: TestServer; account: TestAccount }> {
+  const server = await startTestServer(overrides, deps);
+  return { server, account: await createAccount(server.app) };
 }
