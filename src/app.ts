@@ -115,7 +115,9 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
     : undefined;
   if (dispatcher) {
     signals.onDeliveriesDue(() => dispatcher.wake());
-    await dispatcher.start();
+    signals.onFeedChanged((entries) => {
+      for (const { topic, message } of entries) if (topic === 'webhook') dispatcher.forgetWebhook(message.id);
+    });
   }
 
   const expressApp = express();
@@ -131,6 +133,8 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
     httpServer.listen(config.port, resolveListen);
   });
   const port = (httpServer.address() as AddressInfo).port;
+  // The worker starts once the process answers /healthz: a backlog never delays being healthy.
+  await dispatcher?.start();
   logger.info({ port, databasePath: config.databasePath, roles: [...config.roles] }, `listening on http://localhost:${port}/graphql`);
 
   let stopping: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
 
 /**
  * Work that many writes of a group share, done in one go: the outbox inserts the events and
@@ -176,7 +176,7 @@ export class WriteSerializer {
   private async runInTransaction(runner: QueryRunner, group: Unit[], savepoints: boolean): Promise<Settled[]> {
     const connection = (await runner.connect()) as ExecConnection;
     const exec = (sql: string) =>
-      new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));
+      new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(new QueryFailedError(sql, [], error)) : resolve())));
     await runner.startTransaction();
     await exec(TAKE_WRITE_LOCK);
     const settled: Settled[] = [];

@@ -27,8 +27,9 @@ function deliveryOf(update: DeliveryUpdate, deliveries: DeliveriesService): Prom
 export class DeliveriesSubscriptionResolver {
   @Subscription(() => DeliveryType, {
     description: "The viewer's account's deliveries as they change: every attempt's outcome, live.",
-    subscribe: ({ args, context }: { args: DeliveryUpdatedArgs; context: GraphQLContext }) => {
+    subscribe: async ({ args, context }: { args: DeliveryUpdatedArgs; context: GraphQLContext }) => {
       const accountId = accountOf(context);
+      await liveOf(context).caughtUp();
       return liveOf(context).listen(
         'delivery',
         (update) => update.accountId === accountId && (!args.webhookId || update.webhookId === args.webhookId),

@@ -115,6 +115,11 @@ export class Dispatcher {
     this.deps.logger.info({ owner: this.deps.owner }, 'delivery worker started');
   }
 
+  /** Forgets a webhook's cached settings (a change committed in this process: no need to wait for the feed). */
+  forgetWebhook(id: string): void {
+    this.webhooks.invalidate(id);
+  }
+
   /** Claims what is due now, as far as slots allow (or right after the claim under way). */
   wake(): void {
     if (!this.started || this.stopping) return;

@@ -27,11 +27,13 @@ export class EventsSubscriptionResolver {
       const accountId = accountOf(context);
       const filter = { ...args, types: foldEventTypes(args.types) };
       const accept = (event: CommittedEvent) => event.accountId === accountId && matchesEventFilter(filter, event);
-      if (!args.after) return liveOf(context).listen('event', accept);
+      const live = liveOf(context);
       const events = context.services.events;
-      const after = await events.positionOf(accountId, args.after);
+      const after = args.after ? await events.positionOf(accountId, args.after) : undefined;
       if (after === null) throw new NotFound('Event');
-      return liveOf(context).listenEventsAfter(accept, (upTo) => events.committedBetween(accountId, after, upTo, filter));
+      await live.caughtUp();
+      if (after === undefined) return live.listen('event', accept);
+      return live.listenEventsAfter(accept, (upTo) => events.committedBetween(accountId, after, upTo, filter));
     },
   })
   events(@Root() event: CommittedEvent, @Args() _filter: EventSubscriptionArgs): CommittedEvent {

@@ -7,10 +7,8 @@ import { insertChanges } from './feed.queries';
 /** The topics that travel through the `changes` table (events travel through `events` itself). */
 export type ChangeTopic = Exclude<keyof BusTopics, 'event'>;
 
-export interface ChangeEntry<K extends ChangeTopic = ChangeTopic> {
-  topic: K;
-  message: BusTopics[K];
-}
+/** One change to announce: a topic and its message (a union over the topics, so `topic` narrows `message`). */
+export type ChangeEntry = { [K in ChangeTopic]: { topic: K; message: BusTopics[K] } }[ChangeTopic];
 
 /**
  * How a write tells every process of what it changed: the messages are stored in the write's own
@@ -24,7 +22,7 @@ export class ChangeLog {
   ) {}
 
   async record<K extends ChangeTopic>(tx: WriteTransaction, topic: K, message: BusTopics[K]): Promise<void> {
-    await this.recordAll(tx, [{ topic, message }]);
+    await this.recordAll(tx, [{ topic, message } as ChangeEntry]);
   }
 
   async recordAll(tx: WriteTransaction, entries: ChangeEntry[]): Promise<void> {
@@ -34,6 +32,6 @@ export class ChangeLog {
       entries.map(({ topic, message }) => ({ topic, body: JSON.stringify(message) })),
       this.clock.now(),
     );
-    tx.afterCommit(() => this.signals.feedChanged());
+    tx.afterCommit(() => this.signals.feedChanged(entries));
   }
 }

@@ -143,6 +143,11 @@ export type EventReplay = (upTo: number) => AsyncIterable<CommittedEvent[]>;
 
 /** The live side of one WebSocket connection: what the subscription resolvers listen through. */
 export interface LiveFeed {
+  /**
+   * Resolves once everything committed before the call has reached the bus: a subscription that
+   * waits for it before listening starts exactly at "committed now", not a feed read earlier.
+   */
+  caughtUp(): Promise<void>;
   /** An iterator over the bus messages of `topic` that `accept` keeps, from now on. */
   listen<K extends keyof BusTopics>(topic: K, accept: (message: BusTopics[K]) => boolean): AsyncIterableIterator<BusTopics[K]>;
   /**
@@ -156,6 +161,8 @@ export interface ConnectionFeedOptions {
   bus: EventBus;
   /** The position of the last event published on `bus`. */
   eventPosition(): number;
+  /** Publishes on `bus` everything committed so far (see `FeedReader.catchUp`). */
+  catchUp(): Promise<void>;
   bufferSize: number;
   /** One of the connection's subscriptions overflowed its buffer. */
   onOverflow(): void;
@@ -168,6 +175,10 @@ export class ConnectionFeed implements LiveFeed {
   private readonly open = new Set<{ end(): void }>();
 
   constructor(private readonly options: ConnectionFeedOptions) {}
+
+  caughtUp(): Promise<void> {
+    return this.options.catchUp();
+  }
 
   listen<K extends keyof BusTopics>(topic: K, accept: (message: BusTopics[K]) => boolean): AsyncIterableIterator<BusTopics[K]> {
     return this.iterate<K>((push) =>

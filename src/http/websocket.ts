@@ -43,7 +43,7 @@ export interface LiveServerOptions {
   services: Services;
   bus: EventBus;
   /** Where the position of the last published event is read (resumed subscriptions start there). */
-  feed: { readonly eventPosition: number };
+  feed: { readonly eventPosition: number; catchUp(): Promise<void> };
   metrics: Metrics;
   logger: Logger;
   limits: LimitsConfig;
@@ -210,6 +210,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
       feed: new ConnectionFeed({
         bus,
         eventPosition: () => feed.eventPosition,
+        catchUp: () => feed.catchUp(),
         bufferSize: live.bufferSize,
         onOverflow: () => {
           metrics.subscribersDropped.inc();
