@@ -199,12 +199,16 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   wss.on('connection', (socket, request) => {
     // Only the address: the closures below live as long as the connection, the request need not.
     const remote = request.socket.remoteAddress;
+    // Every subscription of a stalled reader overflows, usually on the same event: the connection is dropped once.
+    let dropped = false;
     const connection: LiveConnection = {
       socket,
       feed: new ConnectionFeed({
         bus,
         bufferSize: live.bufferSize,
         onOverflow: () => {
+          if (dropped) return;
+          dropped = true;
           metrics.subscribersDropped.inc();
           logger.warn({ remote }, 'live subscriber too slow; closing its connection');
           socket.close(LiveCloseCode.TooSlow, `Too slow: a subscription fell ${live.bufferSize} events behind`);
