@@ -24,6 +24,7 @@ import { httpErrorHandler } from './http/errors';
 import { graphiqlRouter } from './http/graphiql';
 import { healthRouter } from './http/health';
 import { metricsRouter } from './http/metrics';
+import { refuseWhenNotListening, stopAccepting } from './http/stop-accepting';
 import { liveServerDrainPlugin, startLiveServer, subscriptionsOverWebSocketPlugin } from './http/websocket';
 import { createLogger, Logger } from './logger';
 import { Metrics } from './metrics';
@@ -113,6 +114,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   });
   await apollo.start();
 
+  expressApp.use(refuseWhenNotListening(httpServer));
   expressApp.use(healthRouter(() => db.ping()));
   expressApp.use(metricsRouter(metrics.registry));
   expressApp.use(graphiqlRouter());
@@ -139,7 +141,9 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
+      const liveClosed = stopAccepting(httpServer, live);
       await dispatcher.stop();
+      await liveClosed;
       await apollo.stop();
       await db.close();
       logger.info('stopped');

@@ -51,7 +51,10 @@ export interface LiveServerOptions {
 }
 
 export interface LiveServer {
-  /** Closes every connection with 1001 and stops accepting new ones. */
+  /**
+   * Stops handling upgrades and sends every connection 1001, at once; resolves when they have closed
+   * (cut after `closeGraceMs`). Later calls return the same promise.
+   */
   close(): Promise<void>;
 }
 
@@ -233,6 +236,8 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
+            // A connection being closed (shutdown, revoked key, too slow) takes no new operation.
+            if (socket.readyState !== WebSocket.OPEN) return;
             handle(String(data)).catch((error: unknown) => {
               logger.error({ err: error }, 'live connection failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
@@ -257,17 +262,19 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     }
   });
 
+  let closing: Promise<void> | undefined;
   return {
-    async close() {
-      unsubscribeRevocations();
-      const allClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
-      for (const { socket } of connections) socket.close(LiveCloseCode.GoingAway, 'Server shutting down');
-      const cut = setTimeout(() => {
-        for (const { socket } of connections) socket.terminate();
-      }, options.closeGraceMs);
-      await allClosed;
-      clearTimeout(cut);
-    },
+    close: () =>
+      (closing ??= (async () => {
+        unsubscribeRevocations();
+        const allClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
+        for (const { socket } of connections) socket.close(LiveCloseCode.GoingAway, 'Server shutting down');
+        const cut = setTimeout(() => {
+          for (const { socket } of connections) socket.terminate();
+        }, options.closeGraceMs);
+        await allClosed;
+        clearTimeout(cut);
+      })()),
   };
 }
 
