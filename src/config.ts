@@ -55,7 +55,7 @@ export interface LiveConfig {
 
 export interface Config {
   port: number;
-  /** SQLite file, or `:memory:`. */
+  /** SQLite file, or `:memory:` (a temporary file that `openDatabase` removes on close). */
   databasePath: string;
   logLevel: string;
   webhook: WebhookConfig;
