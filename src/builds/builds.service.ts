@@ -47,8 +47,9 @@ export class BuildsService {
     return this.db.writes.write(async (tx) => {
       const project = await projectIn(tx, accountId, input.projectId);
       if (!project) throw new NotFound('Project');
+      const queuedAt = this.clock.now();
       const build = Object.assign(new Build(), {
-        id: newId('build'),
+        id: newId('build', queuedAt.getTime()),
         accountId,
         projectId: project.id,
         version,
@@ -57,7 +58,7 @@ export class BuildsService {
         status: BuildStatus.QUEUED,
         artifactUrl: null,
         error: null,
-        queuedAt: this.clock.now(),
+        queuedAt,
         startedAt: null,
         finishedAt: null,
       });

@@ -66,8 +66,8 @@ export class DeliveriesService {
     return this.db.writes.write(async (tx) => {
       const webhook = await activeWebhook(tx.manager, accountId, webhookId);
       const eventType = type ?? webhook.events[0];
-      const id = newId('evt');
       const createdAt = this.clock.now();
+      const id = newId('evt', createdAt.getTime());
       const sample = sampleEventBody(id, eventType, createdAt);
       await tx.manager.insert(Event, { id, accountId, type: eventType, ...sample, createdAt, test: true });
       return this.createPending(tx, accountId, webhookId, id);

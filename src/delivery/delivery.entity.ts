@@ -48,7 +48,7 @@ export class Delivery {
 /** A new PENDING delivery of an event to a webhook, due at `now`. */
 export function newPendingDelivery(accountId: string, webhookId: string, eventId: string, now: Date): Delivery {
   return Object.assign(new Delivery(), {
-    id: newId('dlv'),
+    id: newId('dlv', now.getTime()),
     accountId,
     webhookId,
     eventId,

@@ -49,7 +49,7 @@ export class WebhooksService {
     const secret = webhookSecretOrGenerate(input.secret);
     const now = this.clock.now();
     const webhook = this.repository().create({
-      id: newId('wh'),
+      id: newId('wh', now.getTime()),
       accountId,
       url,
       events,
