@@ -1,6 +1,6 @@
 import { createProject, QUEUE_BUILD } from '../helpers/fixtures';
-import { createAccount, gql, GraphQLResponse, gqlOk, TestAccount } from '../helpers/graphql';
-import { startTestServer, TestServer } from '../helpers/server';
+import { gql, GraphQLResponse, gqlOk } from '../helpers/graphql';
+import { useServerWithAccount } from '../helpers/server';
 import { commitTogether } from '../helpers/write-group';
 
 const ROUNDS = 3;
@@ -15,25 +15,18 @@ const DELETE_PROJECT = 'mutation ($id: ID!) { deleteProject(id: $id) { id delete
  * one group, in either order: the answer says which committed first, never an internal error.
  */
 describe('build mutations racing deleteProject', () => {
-  let server: TestServer;
-  let account: TestAccount;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    account = await createAccount(server.app);
-  });
-  afterAll(() => server.stop());
+  const ctx = useServerWithAccount();
 
   const queueOn = async (projectId: string) =>
-    (await gqlOk(server.url, QUEUE_BUILD, { input: { projectId, version: '1.0.0', platform: 'MAC', arch: 'ARM64' } }, account.apiKey)).queueBuild.id as string;
+    (await gqlOk(ctx.server.url, QUEUE_BUILD, { input: { projectId, version: '1.0.0', platform: 'MAC', arch: 'ARM64' } }, ctx.account.apiKey)).queueBuild.id as string;
   const eventsOf = async (type: string, projectId: string) =>
-    (await server.app.db.reader.query('SELECT count(*) AS n FROM events WHERE type = ? AND projectId = ?', [type, projectId]))[0].n as number;
+    (await ctx.server.app.db.reader.query('SELECT count(*) AS n FROM events WHERE type = ? AND projectId = ?', [type, projectId]))[0].n as number;
 
   /** `mutation` and `deleteProject`, the one named `first` queued first, committed in one group; the deletion must succeed. */
   async function race(first: 'mutation' | 'delete', projectId: string, mutation: string, variables: Record<string, unknown>): Promise<GraphQLResponse> {
-    const sendMutation = () => gql(server.url, mutation, variables, account.apiKey);
-    const sendDelete = () => gql(server.url, DELETE_PROJECT, { id: projectId }, account.apiKey);
-    const answers = await commitTogether(server, first === 'mutation' ? [sendMutation, sendDelete] : [sendDelete, sendMutation]);
+    const sendMutation = () => gql(ctx.server.url, mutation, variables, ctx.account.apiKey);
+    const sendDelete = () => gql(ctx.server.url, DELETE_PROJECT, { id: projectId }, ctx.account.apiKey);
+    const answers = await commitTogether(ctx.server, first === 'mutation' ? [sendMutation, sendDelete] : [sendDelete, sendMutation]);
     const [answer, deletion] = first === 'mutation' ? answers : [answers[1], answers[0]];
     expect(deletion.errors).toBeUndefined();
     return answer;
@@ -61,7 +54,7 @@ describe('build mutations racing deleteProject', () => {
   /** Runs `round` for each order, ROUNDS times, on a fresh project each time. */
   async function rounds(label: string, round: (first: 'mutation' | 'delete', project: { id: string; name: string }) => Promise<void>): Promise<void> {
     for (const first of ORDERS) {
-      for (let n = 0; n < ROUNDS; n += 1) await round(first, await createProject(server.url, account.apiKey, `${label} race ${first} ${n}`));
+      for (let n = 0; n < ROUNDS; n += 1) await round(first, await createProject(ctx.server.url, ctx.account.apiKey, `${label} race ${first} ${n}`));
     }
   }
 
@@ -77,7 +70,7 @@ describe('build mutations racing deleteProject', () => {
   it('completeBuild answers the build with its project when it committed first, NOT_FOUND when the deletion did', async () => {
     await rounds('Complete', async (first, project) => {
       const id = await queueOn(project.id);
-      await gqlOk(server.url, 'mutation ($id: ID!) { startBuild(id: $id) { id } }', { id }, account.apiKey);
+      await gqlOk(ctx.server.url, 'mutation ($id: ID!) { startBuild(id: $id) { id } }', { id }, ctx.account.apiKey);
       const answer = await race(first, project.id, COMPLETE_WITH_PROJECT, { id });
       if (first === 'mutation') await expectCommitted(answer, 'completeBuild', project, 'build.succeeded');
       else await expectRefused(answer, project, 'build.succeeded');
@@ -108,17 +101,17 @@ describe('build mutations racing deleteProject', () => {
   });
 
   it('build(id) answers the build with its project as read, when the project is deleted right after the build was read', async () => {
-    const builds = server.app.services.builds;
+    const builds = ctx.server.app.services.builds;
     const read = builds.get.bind(builds);
-    const project = await createProject(server.url, account.apiKey, 'Read race');
+    const project = await createProject(ctx.server.url, ctx.account.apiKey, 'Read race');
     const id = await queueOn(project.id);
     const spy = jest.spyOn(builds, 'get').mockImplementation(async (accountId, buildId) => {
       const build = await read(accountId, buildId);
-      await server.app.services.projects.delete(accountId, project.id);
+      await ctx.server.app.services.projects.delete(accountId, project.id);
       return build;
     });
     try {
-      const answer = await gql(server.url, `query ($id: ID!) { build(id: $id) { id ${PROJECT_FIELDS} } }`, { id }, account.apiKey);
+      const answer = await gql(ctx.server.url, `query ($id: ID!) { build(id: $id) { id ${PROJECT_FIELDS} } }`, { id }, ctx.account.apiKey);
       expect(codes(answer)).toBeUndefined();
       expect(answer.data.build).toMatchObject({ id, project: { id: project.id, name: project.name } });
     } finally {
@@ -127,17 +120,17 @@ describe('build mutations racing deleteProject', () => {
   });
 
   it('a listed build whose project is deleted after the list was read answers NOT_FOUND at its project, not an internal error', async () => {
-    const builds = server.app.services.builds;
+    const builds = ctx.server.app.services.builds;
     const list = builds.listForProject.bind(builds);
-    const project = await createProject(server.url, account.apiKey, 'List race');
+    const project = await createProject(ctx.server.url, ctx.account.apiKey, 'List race');
     await queueOn(project.id);
     const spy = jest.spyOn(builds, 'listForProject').mockImplementation(async (...args) => {
       const page = await list(...args);
-      await server.app.services.projects.delete(args[0], project.id);
+      await ctx.server.app.services.projects.delete(args[0], project.id);
       return page;
     });
     try {
-      const answer = await gql(server.url, 'query ($id: ID!) { project(id: $id) { builds { nodes { id project { id } } } } }', { id: project.id }, account.apiKey);
+      const answer = await gql(ctx.server.url, 'query ($id: ID!) { project(id: $id) { builds { nodes { id project { id } } } } }', { id: project.id }, ctx.account.apiKey);
       expect(codes(answer)).toEqual(['NOT_FOUND']);
       expect(answer.errors![0].path).toEqual(['project', 'builds', 'nodes', 0, 'project']);
       expect(answer.data).toEqual({ project: null });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App, AppDependencies, startApp } from '../../src/app';
 import { Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { createAccount, TestAccount } from './graphql';
 
 export interface TestServer {
   app: App;
@@ -62,4 +63,21 @@ export async function startTestServer(overrides: ConfigOverrides = {}, deps: App
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What `useServerWithAccount` fills in before the first test of its `describe`. */
+export interface ServerWithAccount {
+  server: TestServer;
+  account: TestAccount;
+}
+
+/** One test server and one account for the enclosing `describe`: started before its first test, stopped after its last. */
+export function useServerWithAccount(overrides: ConfigOverrides = {}): ServerWithAccount {
+  const shared = {} as ServerWithAccount;
+  beforeAll(async () => {
+    shared.server = await startTestServer(overrides);
+    shared.account = await createAccount(shared.server.app);
+  });
+  afterAll(() => shared.server?.stop());
+  return shared;
 }
