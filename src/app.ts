@@ -32,7 +32,8 @@ import { httpErrorHandler } from './http/errors';
 import { graphiqlRouter } from './http/graphiql';
 import { healthRouter } from './http/health';
 import { metricsRouter } from './http/metrics';
-import { liveServerDrainPlugin, startLiveServer, subscriptionsOverWebSocketPlugin } from './http/websocket';
+import { refuseWhenNotListening, stopAccepting } from './http/stop-accepting';
+import { LiveServer, liveServerDrainPlugin, startLiveServer, subscriptionsOverWebSocketPlugin } from './http/websocket';
 import { createLogger, Logger } from './logger';
 import { Metrics } from './metrics';
 import { ProjectsService } from './projects/projects.service';
@@ -123,6 +124,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const expressApp = express();
   expressApp.disable('x-powered-by');
   const httpServer: Server = createServer(expressApp);
+  expressApp.use(refuseWhenNotListening(httpServer));
   expressApp.use(healthRouter(() => db.ping()));
   expressApp.use(metricsRouter(metrics.registry));
   const api = config.roles.has('api') ? await mountApi({ config, logger, metrics, services, bus, feed, expressApp, httpServer }) : undefined;
@@ -141,9 +143,10 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
+      const liveClosed = stopAccepting(httpServer, api?.live);
       await dispatcher?.stop();
-      if (api) await api.stop();
-      else await new Promise<void>((resolveClose) => httpServer.close(() => resolveClose()));
+      await liveClosed;
+      await api?.stop();
       await feed.stop();
       await db.close();
       logger.info('stopped');
@@ -167,7 +170,7 @@ interface ApiParts {
 }
 
 /** The `api` role: GraphQL over HTTP and WebSocket, and GraphiQL. Returns how to stop it. */
-async function mountApi(parts: ApiParts): Promise<{ stop(): Promise<void> }> {
+async function mountApi(parts: ApiParts): Promise<{ live: LiveServer; stop(): Promise<void> }> {
   const { config, logger, metrics, services, bus, feed, expressApp, httpServer } = parts;
   const schema = await createSchema();
   const live = startLiveServer({ httpServer, schema, services, bus, feed, metrics, logger, limits: config.limits, live: config.live, closeGraceMs: config.shutdownGraceMs });
@@ -203,5 +206,5 @@ async function mountApi(parts: ApiParts): Promise<{ stop(): Promise<void> }> {
     }),
   );
   expressApp.use(restRouter({ services, bodyBytes: config.limits.bodyBytes, logger }));
-  return { stop: () => apollo.stop() };
+  return { live, stop: () => apollo.stop() };
 }

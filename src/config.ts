@@ -77,7 +77,7 @@ export interface Config {
   roles: ReadonlySet<Role>;
   /** How often the feed of committed changes is read when no in-process signal came (other processes' commits). */
   feedPollMs: number;
-  /** SQLite file, or `:memory:`. */
+  /** SQLite file, or `:memory:` (a temporary file that `openDatabase` removes on close). */
   databasePath: string;
   logLevel: string;
   webhook: WebhookConfig;

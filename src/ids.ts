@@ -46,6 +46,8 @@ export type IdPrefix = 'acc' | 'key' | 'wh' | 'proj' | 'build' | 'evt' | 'dlv' |
  * then 16 random ones (~95 bits). Starting with the time makes new ids sort last, so SQLite appends
  * them to the end of each primary-key index instead of touching a random page of it per row, which
  * halves the database's work per delivery (and the pages each commit writes to the WAL).
+ * `now` (ms) is the creation time: callers with an injected clock pass its time, so that ids agree
+ * with the `createdAt` stored beside them and tests that move the clock see ids move with it.
  */
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   return `${prefix}_${sortableTime(now)}${randomAlphanumeric(RANDOM_CHARS)}`;

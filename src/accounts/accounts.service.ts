@@ -44,7 +44,8 @@ export class AccountsService {
   async createAccount(name: string): Promise<{ account: Account; apiKey: ApiKey; key: string }> {
     const accountName = checkName('name', name);
     return this.db.writes.write(async ({ manager }) => {
-      const account = manager.create(Account, { id: newId('acc'), name: accountName, createdAt: this.clock.now() });
+      const createdAt = this.clock.now();
+      const account = manager.create(Account, { id: newId('acc', createdAt.getTime()), name: accountName, createdAt });
       await manager.insert(Account, account);
       const { apiKey, key } = await this.insertKey(manager, account.id, 'default');
       return { account, apiKey, key };
@@ -104,13 +105,14 @@ export class AccountsService {
     name: string,
   ): Promise<{ apiKey: ApiKey; key: string }> {
     const key = generateApiKey();
+    const createdAt = this.clock.now();
     const apiKey = manager.create(ApiKey, {
-      id: newId('key'),
+      id: newId('key', createdAt.getTime()),
       accountId,
       name,
       keyHash: hashApiKey(key),
       prefix: key.slice(0, 8),
-      createdAt: this.clock.now(),
+      createdAt,
       revokedAt: null,
     });
     await manager.insert(ApiKey, apiKey);

@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { NotFound } from '../errors';
 import { accountOf, GraphQLContext } from '../graphql/context';
 import { Project } from '../projects/project.entity';
 import { ProjectType } from '../projects/project.type';
@@ -13,9 +14,13 @@ export class BuildsResolver {
     return ctx.services.builds.get(accountOf(ctx), id);
   }
 
+  /** The project as read with the build when it was (a write's, as it committed); else read now, and NOT_FOUND if deleted since. */
   @FieldResolver(() => ProjectType)
   async project(@Root() build: Build, @Ctx() ctx: GraphQLContext): Promise<Project> {
-    return (await ctx.services.projects.get(build.accountId, build.projectId))!;
+    if (build.project) return build.project;
+    const project = await ctx.services.projects.get(build.accountId, build.projectId);
+    if (!project) throw new NotFound('Project');
+    return project;
   }
 
   @FieldResolver(() => Int, { nullable: true, description: 'Whole seconds from start to finish; null until finished.' })

@@ -7,8 +7,9 @@ import { Conflict, InvalidInput, NotFound } from '../errors';
 import { EventType } from '../events/event-type';
 import { Outbox, OUTBOX_WRITE } from '../events/outbox';
 import { newId } from '../ids';
-import { buildData } from './build-data';
+import { Project } from '../projects/project.entity';
 import { userText } from '../user-text';
+import { buildData } from './build-data';
 import { Build } from './build.entity';
 import { Arch, BuildStatus, Platform } from './build.enums';
 
@@ -46,40 +47,30 @@ export class BuildsService {
       throw new InvalidInput('version', `"version" must be 1 to ${VERSION_MAX} characters`);
     }
     return this.db.writes.write(async (tx) => {
+      const project = await projectIn(tx, accountId, input.projectId);
+      if (!project) throw new NotFound('Project');
+      const queuedAt = this.clock.now();
       const build = Object.assign(new Build(), {
-        id: newId('build'),
+        id: newId('build', queuedAt.getTime()),
         accountId,
-        projectId: input.projectId,
+        projectId: project.id,
         version,
         platform: input.platform,
         arch: input.arch,
         status: BuildStatus.QUEUED,
         artifactUrl: null,
         error: null,
-        queuedAt: this.clock.now(),
+        queuedAt,
         startedAt: null,
         finishedAt: null,
       });
-      // Inserted only if the account has the project, which comes back with it: one statement.
-      const [project] = await queryRows<{ name: string }>(
+      await queryRows(
         tx.manager,
-        `INSERT INTO "builds" ("id", "accountId", "projectId", "version", "platform", "arch", "status", "queuedAt")
-         SELECT ?, ?, "id", ?, ?, ?, ?, ? FROM "projects" WHERE "id" = ? AND "accountId" = ?
-         RETURNING (SELECT "name" FROM "projects" WHERE "projects"."id" = "builds"."projectId") AS "name"`,
-        [
-          build.id,
-          accountId,
-          version,
-          build.platform,
-          build.arch,
-          build.status,
-          storedValue(tx.manager, Build, 'queuedAt', build.queuedAt),
-          input.projectId,
-          accountId,
-        ],
+        'INSERT INTO "builds" ("id", "accountId", "projectId", "version", "platform", "arch", "status", "queuedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [build.id, accountId, project.id, version, build.platform, build.arch, build.status, storedValue(tx.manager, Build, 'queuedAt', build.queuedAt)],
       );
-      if (!project) throw new NotFound('Project');
-      this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, { id: build.projectId, name: project.name }, buildData(build));
+      this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, project, buildData(build));
+      build.project = project;
       return build;
     }, OUTBOX_WRITE);
   }
@@ -94,8 +85,9 @@ export class BuildsService {
     return this.transition(accountId, id, BuildStatus.RUNNING, { ...outcome, finishedAt: this.clock.now() }, type);
   }
 
+  /** The build with its project, read in one statement: a deletion of the project cannot fall between the two. */
   get(accountId: string, id: string): Promise<Build | null> {
-    return this.db.reader.getRepository(Build).findOneBy({ id, accountId });
+    return this.db.reader.getRepository(Build).findOne({ where: { id, accountId }, relations: { project: true } });
   }
 
   listForProject(accountId: string, projectId: string, args: PageArgs & { status?: BuildStatus | null }, select?: ReadonlySet<string>): Promise<Page<Build>> {
@@ -103,17 +95,15 @@ export class BuildsService {
   }
 
   /**
-   * Applies `changes` if the build is in state `from`, in one statement that also returns the build
-   * and its project's name; only when nothing matched does a second read tell NOT_FOUND from CONFLICT.
+   * Applies `changes` if the build is in state `from`, in one statement that also returns the build;
+   * only when nothing matched does a second read tell NOT_FOUND from CONFLICT.
    */
   private transition(accountId: string, id: string, from: BuildStatus, changes: Partial<Build>, type: EventType): Promise<Build> {
     return this.db.writes.write(async (tx: WriteTransaction) => {
       const set = setClause(tx.manager, Build, changes);
-      const [row] = await queryRows<Record<string, unknown> & { projectName: string }>(
+      const [row] = await queryRows<Record<string, unknown>>(
         tx.manager,
-        `UPDATE "builds" SET ${set.sql}
-         WHERE "id" = ? AND "accountId" = ? AND "status" = ?
-         RETURNING *, (SELECT "name" FROM "projects" WHERE "projects"."id" = "builds"."projectId") AS "projectName"`,
+        `UPDATE "builds" SET ${set.sql} WHERE "id" = ? AND "accountId" = ? AND "status" = ? RETURNING *`,
         [...set.parameters, id, accountId, from],
       );
       if (!row) {
@@ -122,10 +112,23 @@ export class BuildsService {
         throw new Conflict(`Build is ${current.status.toUpperCase()}; this needs a ${from.toUpperCase()} build`);
       }
       const build = hydrate(tx.manager, Build, row);
-      this.outbox.record(tx, accountId, type, { id: build.projectId, name: row.projectName }, buildData(build));
+      // A build is deleted with its project, so in the transaction that found the build its project is there.
+      const project = (await projectIn(tx, accountId, build.projectId))!;
+      this.outbox.record(tx, accountId, type, project, buildData(build));
+      build.project = project;
       return build;
     }, OUTBOX_WRITE);
   }
+}
+
+/**
+ * The project as this transaction sees it. Builds returned by a write carry it (`build.project`), so
+ * their answer shows the project as it was when the write committed, even if a deletion committed
+ * right after.
+ */
+async function projectIn(tx: WriteTransaction, accountId: string, id: string): Promise<Project | null> {
+  const [row] = await queryRows<Record<string, unknown>>(tx.manager, 'SELECT * FROM "projects" WHERE "id" = ? AND "accountId" = ?', [id, accountId]);
+  return row ? hydrate(tx.manager, Project, row) : null;
 }
 
 function checkCompletion(input: CompleteBuildFields): Pick<Build, 'status' | 'artifactUrl' | 'error'> {

@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { DatabaseSchema, dataSourceOptions } from './data-source-options';
 import { finalizeStatements } from './statement-cache';
@@ -14,8 +15,7 @@ export interface Database {
   /**
    * A connection for reads, taken in turn from a small pool. SQLite in WAL mode gives each the last
    * committed snapshot, so a query never sees another request's uncommitted (perhaps later rolled
-   * back) rows, and reads run beside writes and beside each other. For `:memory:` it is the writing
-   * connection (another one would be another database).
+   * back) rows, and reads run beside writes and beside each other.
    */
   readonly reader: DataSource;
   /** The only way to write: see `WriteSerializer`. */
@@ -28,6 +28,8 @@ export interface Database {
 /**
  * Opens the SQLite file (creating its folder) and brings its schema up to date with the migrations.
  * `schema` brings the entities and migrations (the app's: `appDatabaseSchema` in `./entities`).
+ * `:memory:` is a file of its own in a fresh folder under the OS temp folder, removed on `close()`:
+ * SQLite's in-memory databases are one per connection, and the readers must be other connections.
  */
 export async function openDatabase(
   databasePath: string,
@@ -35,16 +37,15 @@ export async function openDatabase(
   onEffectError?: (error: unknown) => void,
   readerCount = DEFAULT_READERS,
 ): Promise<Database> {
-  const inMemory = databasePath === ':memory:';
-  if (!inMemory) mkdirSync(dirname(databasePath), { recursive: true });
-  const dataSource = new DataSource(dataSourceOptions(databasePath, schema));
+  const temporaryFolder = databasePath === ':memory:' ? mkdtempSync(join(tmpdir(), 'deskforge-memory-')) : null;
+  const file = temporaryFolder ? join(temporaryFolder, 'deskforge.sqlite') : databasePath;
+  if (!temporaryFolder) mkdirSync(dirname(file), { recursive: true });
+  const dataSource = new DataSource(dataSourceOptions(file, schema));
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
-  const readers = inMemory
-    ? [dataSource]
-    : await Promise.all(
-        Array.from({ length: readerCount }, () => new DataSource({ ...dataSourceOptions(databasePath, schema), migrations: [] }).initialize()),
-      );
+  const readers = await Promise.all(
+    Array.from({ length: readerCount }, () => new DataSource({ ...dataSourceOptions(file, schema), migrations: [] }).initialize()),
+  );
   const connections = new Set([dataSource, ...readers]);
   for (const connection of connections) {
     // In WAL mode NORMAL loses no committed transaction when the process dies (kill -9), only on
@@ -71,8 +72,9 @@ export async function openDatabase(
     async close() {
       await writes.idle();
       for (const connection of connections) await finalizeStatements(connection);
-      for (const reader of readers) if (reader !== dataSource && reader.isInitialized) await reader.destroy();
+      for (const reader of readers) if (reader.isInitialized) await reader.destroy();
       if (dataSource.isInitialized) await dataSource.destroy();
+      if (temporaryFolder) rmSync(temporaryFolder, { recursive: true, force: true });
     },
   };
 }

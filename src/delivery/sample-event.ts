@@ -20,12 +20,12 @@ const SAMPLE_BUILD_SECONDS = 840;
  * DeskForge page's example project and build) and fresh ids, so receivers parse it like any other.
  */
 export function sampleEventBody(id: string, type: EventType, createdAt: Date): { projectId: string; buildId: string | null; payload: string } {
-  const project = { id: newId('proj'), name: 'My Desktop App' };
+  const project = { id: newId('proj', createdAt.getTime()), name: 'My Desktop App' };
   const status = BUILD_STATUS[type];
   if (!status) return { projectId: project.id, buildId: null, payload: serializeEventBody(id, type, createdAt, project) };
   const finished = status === BuildStatus.SUCCESS || status === BuildStatus.FAILED;
   const build = Object.assign(new Build(), {
-    id: newId('build'),
+    id: newId('build', createdAt.getTime()),
     projectId: project.id,
     version: '1.0.0',
     platform: Platform.MAC,

@@ -8,7 +8,10 @@ import { bareHostname, isPublicAddress, Resolver } from '../webhooks/url-policy'
 export const RESPONSE_BODY_LIMIT = 4096;
 
 export interface SenderOptions {
-  /** Per-attempt bound on DNS, connect, TLS and the response headers (`WEBHOOK_TIMEOUT_MS`). */
+  /**
+   * Per-attempt bound on DNS, connect, TLS and the response headers (`WEBHOOK_TIMEOUT_MS`); what is left of it
+   * bounds the body read, which then stops without changing the outcome the status decided.
+   */
   timeoutMs: number;
   /** When false, only https to public addresses: checked against the address actually connected to. */
   allowPrivateUrls: boolean;
@@ -92,7 +95,8 @@ interface Response {
  * Makes single webhook HTTP attempts with undici (a fraction of the CPU of `node:http` per request,
  * which is most of a delivery's cost). Connections are kept alive and reused per origin (one the
  * receiver closes before answering is replaced once, within the same attempt); redirects are not
- * followed; at most 4 KiB of a response is read. Unless private URLs are allowed, every new
+ * followed; at most 4 KiB of a response is read, within the attempt's timeout (a body that stalls after the
+ * headers is cut off and the status still decides). Unless private URLs are allowed, every new
  * connection's resolved address is checked by a custom `lookup` (DNS may have changed since the
  * webhook was saved), and IP-literal hosts, which are connected to without a lookup, are checked
  * before the request.
@@ -172,7 +176,19 @@ export class Sender {
         return;
       }
       this.inFlight.add(abort);
+      // Set once the headers are in (a retry on a fresh connection happens only before any response).
+      let response: Response | undefined;
+      const done = () => {
+        const { status, chunks, redirect, retryAfter } = response!;
+        finish({ status, body: Buffer.concat(chunks).toString('utf8'), error: redirect, retryAfter });
+      };
       timer = setTimeout(() => {
+        // Past the headers, the status has decided: a body still coming is cut off, not a timeout.
+        if (response) {
+          done();
+          cancel?.(new Error('response body read stopped at the attempt timeout'));
+          return;
+        }
         const timeout = new AttemptTimeout(`timeout after ${this.options.timeoutMs} ms`);
         finish({ error: timeout.message });
         cancel?.(timeout);
@@ -180,11 +196,6 @@ export class Sender {
 
       const { origin, path } = this.targetOf(request.url);
       const issue = (firstTry: boolean) => {
-        let response: Response | undefined;
-        const done = () => {
-          const { status, chunks, redirect, retryAfter } = response!;
-          finish({ status, body: Buffer.concat(chunks).toString('utf8'), error: redirect, retryAfter });
-        };
         this.agent.dispatch(
           { origin, path, method: 'POST', headers: request.headers, body: request.body },
           {

@@ -53,7 +53,10 @@ export interface LiveServerOptions {
 }
 
 export interface LiveServer {
-  /** Closes every connection with 1001 and stops accepting new ones. */
+  /**
+   * Stops handling upgrades and sends every connection 1001, at once; resolves when they have closed
+   * (cut after `closeGraceMs`). Later calls return the same promise.
+   */
   close(): Promise<void>;
 }
 
@@ -205,6 +208,8 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   wss.on('connection', (socket, request) => {
     // Only the address: the closures below live as long as the connection, the request need not.
     const remote = request.socket.remoteAddress;
+    // Every subscription of a stalled reader overflows, usually on the same event: the connection is dropped once.
+    let dropped = false;
     const connection: LiveConnection = {
       socket,
       feed: new ConnectionFeed({
@@ -213,6 +218,8 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
         catchUp: () => feed.catchUp(),
         bufferSize: live.bufferSize,
         onOverflow: () => {
+          if (dropped) return;
+          dropped = true;
           metrics.subscribersDropped.inc();
           logger.warn({ remote }, 'live subscriber too slow; closing its connection');
           socket.close(LiveCloseCode.TooSlow, `Too slow: a subscription fell ${live.bufferSize} events behind`);
@@ -237,6 +244,8 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
+            // A connection being closed (shutdown, revoked key, too slow) takes no new operation.
+            if (socket.readyState !== WebSocket.OPEN) return;
             handle(String(data)).catch((error: unknown) => {
               logger.error({ err: error }, 'live connection failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
@@ -261,17 +270,19 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     }
   });
 
+  let closing: Promise<void> | undefined;
   return {
-    async close() {
-      unsubscribeRevocations();
-      const allClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
-      for (const { socket } of connections) socket.close(LiveCloseCode.GoingAway, 'Server shutting down');
-      const cut = setTimeout(() => {
-        for (const { socket } of connections) socket.terminate();
-      }, options.closeGraceMs);
-      await allClosed;
-      clearTimeout(cut);
-    },
+    close: () =>
+      (closing ??= (async () => {
+        unsubscribeRevocations();
+        const allClosed = new Promise<void>((resolve) => wss.close(() => resolve()));
+        for (const { socket } of connections) socket.close(LiveCloseCode.GoingAway, 'Server shutting down');
+        const cut = setTimeout(() => {
+          for (const { socket } of connections) socket.terminate();
+        }, options.closeGraceMs);
+        await allClosed;
+        clearTimeout(cut);
+      })()),
   };
 }
 

@@ -172,6 +172,19 @@ describe('sending webhooks to a real receiver', () => {
     expect(second).toMatchObject({ responseStatus: 200, error: null });
   });
 
+  it('keeps a 2xx whose body then stalls as a success: one request, the body read so far', async () => {
+    receiver.reply(() => ({ status: 200, stallBody: 'accepted, still' }));
+    const { webhookId } = await deliverOne();
+    const [delivery] = await waitForEnded(server, account.apiKey, 1, webhookId);
+    expect(delivery).toMatchObject({ status: 'SUCCEEDED', attemptCount: 1, nextAttemptAt: null });
+    expect(delivery.attempts).toEqual([
+      { number: 1, startedAt: expect.any(String), durationMs: expect.any(Number), responseStatus: 200, responseBody: 'accepted, still', error: null },
+    ]);
+    expect(delivery.attempts[0].durationMs).toBeLessThan(TIMEOUT_MS + 300);
+    expect(receiver.requests).toHaveLength(1);
+    expect(await webhookHealth(server, account.apiKey, webhookId)).toEqual({ active: true, disabledReason: null, consecutiveFailures: 0 });
+  });
+
   it('records ECONNREFUSED when nothing listens', async () => {
     const closedPort = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {

@@ -1,4 +1,5 @@
 import { Client, createClient, FormattedExecutionResult } from 'graphql-ws';
+import { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { App } from '../../src/app';
 import { waitFor } from './wait-for';
@@ -35,16 +36,17 @@ export interface LiveClient {
 
 /**
  * The real graphql-ws client on `ws`, not lazy and never retrying, so tests see every close code.
- * `key` travels as `connectionParams.authorization`; `params` replaces the whole connectionParams.
+ * `key` travels as `connectionParams.authorization`; `params` replaces the whole connectionParams;
+ * `webSocketImpl` (default `ws`) is the class graphql-ws opens its socket with.
  */
-export function connectLive(wsUrl: string, key?: string, params?: Record<string, unknown>): LiveClient {
+export function connectLive(wsUrl: string, key?: string, params?: Record<string, unknown>, webSocketImpl: unknown = WebSocket): LiveClient {
   let resolveClosed!: (closed: Closed) => void;
   const closed = new Promise<Closed>((resolve) => {
     resolveClosed = resolve;
   });
   const client = createClient({
     url: wsUrl,
-    webSocketImpl: WebSocket,
+    webSocketImpl,
     lazy: false,
     retryAttempts: 0,
     onNonLazyError: () => {},
@@ -96,13 +98,39 @@ export function connectLive(wsUrl: string, key?: string, params?: Record<string,
 }
 
 /** Connects and waits for the server's ack; fails with the close code otherwise. */
-export async function connectLiveOk(wsUrl: string, key: string): Promise<LiveClient> {
-  const live = connectLive(wsUrl, key);
+export async function connectLiveOk(wsUrl: string, key: string, webSocketImpl?: unknown): Promise<LiveClient> {
+  const live = connectLive(wsUrl, key, undefined, webSocketImpl);
   await new Promise<void>((resolve, reject) => {
     live.client.on('connected', () => resolve());
     void live.closed.then((event) => reject(new Error(`live connection closed: ${event.code} ${event.reason}`)));
   });
   return live;
+}
+
+/** A `ws` class for `connectLive` whose sockets can stop reading from TCP: a client too slow to keep up. */
+export interface PausableWebSocket {
+  /** A `WebSocket` subclass, for `connectLive`'s `webSocketImpl`. */
+  impl: unknown;
+  /** Stops reading on every socket made so far: the OS buffers fill, then the server's. */
+  pause(): void;
+  resume(): void;
+}
+
+export function pausableWebSocket(): PausableWebSocket {
+  const sockets: WebSocket[] = [];
+  class Pausable extends WebSocket {
+    constructor(address: string | URL, protocols?: string | string[]) {
+      super(address, protocols);
+      sockets.push(this);
+    }
+  }
+  // `_socket` is ws's TCP socket: the one place a WebSocket lets go of reading.
+  const tcp = (socket: WebSocket) => (socket as unknown as { _socket: Socket })._socket;
+  return {
+    impl: Pausable,
+    pause: () => sockets.forEach((socket) => tcp(socket).pause()),
+    resume: () => sockets.forEach((socket) => tcp(socket).resume()),
+  };
 }
 
 /** Subscriptions the app holds open right now (its `deskforge_subscriptions_active` gauge). */

@@ -65,6 +65,8 @@ export interface Reply {
   hang?: boolean;
   /** Answer only once this settles (a gate the test opens). */
   until?: Promise<unknown>;
+  /** Send the status, the headers and this start of the body at once, then never end the body. */
+  stallBody?: string;
 }
 
 export interface Receiver {
@@ -114,6 +116,13 @@ export async function startReceiver(secret = ''): Promise<Receiver> {
       requests.push(request);
       const answer = policy(request);
       if (answer.hang) return;
+      if (answer.stallBody !== undefined) {
+        res.status(answer.status ?? 200);
+        for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+        res.flushHeaders();
+        if (answer.stallBody) res.write(answer.stallBody);
+        return;
+      }
       const send = () => {
         res.status(answer.status ?? 200);
         for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);

@@ -70,3 +70,20 @@ export async function startServerWithAccount(overrides: ConfigOverrides = {}, de
   const server = await startTestServer(overrides, deps);
   return { server, account: await createAccount(server.app) };
 }
+
+/** What `useServerWithAccount` fills in before the first test of its `describe`. */
+export interface ServerWithAccount {
+  server: TestServer;
+  account: TestAccount;
+}
+
+/** One test server and one account for the enclosing `describe`: started before its first test, stopped after its last. */
+export function useServerWithAccount(overrides: ConfigOverrides = {}): ServerWithAccount {
+  const shared = {} as ServerWithAccount;
+  beforeAll(async () => {
+    shared.server = await startTestServer(overrides);
+    shared.account = await createAccount(shared.server.app);
+  });
+  afterAll(() => shared.server?.stop());
+  return shared;
+}

@@ -2,7 +2,7 @@ import { Socket } from 'node:net';
 import { CommittedEvent } from '../../src/event-bus';
 import { EventType } from '../../src/events/event-type';
 import { createAccount, TestAccount } from '../helpers/graphql';
-import { connectLiveOk, LiveClient, openRawSocket, RawSocket, waitForActiveSubscriptions } from '../helpers/live-client';
+import { activeSubscriptions, connectLiveOk, LiveClient, openRawSocket, pausableWebSocket, RawSocket, waitForActiveSubscriptions } from '../helpers/live-client';
 import { startTestServer, TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
 
@@ -32,6 +32,8 @@ describe('a slow subscriber', () => {
     await server.stop();
   });
 
+  const dropped = async () => (await server.app.metrics.subscribersDropped.get()).values[0]?.value ?? 0;
+
   it('is disconnected with 1013 once a buffer behind, while the others get every event', async () => {
     slow = await openRawSocket(server.wsUrl);
     slow.send({ type: 'connection_init', payload: { authorization: `Bearer ${acme.apiKey}` } });
@@ -44,7 +46,6 @@ describe('a slow subscriber', () => {
     const tcp = (slow.socket as unknown as { _socket: Socket })._socket;
     tcp.pause();
 
-    const dropped = async () => (await server.app.metrics.subscribersDropped.get()).values[0]?.value ?? 0;
     let published = 0;
     while ((await dropped()) === 0) {
       expect(published).toBeLessThan(1_000);
@@ -66,5 +67,34 @@ describe('a slow subscriber', () => {
     expect(received.length).toBeLessThan(published);
     expect(received).toEqual(Array.from({ length: received.length }, (_, n) => `evt_big${n}`));
     await waitFor(async () => (await dropped()) === 1);
+  });
+
+  it('counts a dropped connection once in deskforge_subscribers_dropped_total, however many subscriptions it had', async () => {
+    const before = await dropped();
+    const activeBefore = await activeSubscriptions(server.app);
+    const tcp = pausableWebSocket();
+    const many = await connectLiveOk(server.wsUrl, acme.apiKey, tcp.impl);
+    try {
+      const subscriptions = [
+        many.subscribe('subscription { events { id payload } }'),
+        many.subscribe('subscription { events(types: [PROJECT_UPDATED]) { id payload } }'),
+        many.subscribe('subscription { events { id type payload } }'),
+      ];
+      await waitForActiveSubscriptions(server.app, activeBefore + subscriptions.length);
+      tcp.pause();
+      let published = 0;
+      while ((await activeSubscriptions(server.app)) > activeBefore) {
+        expect(published).toBeLessThan(1_000);
+        server.app.bus.publish('event', bigEvent(acme, 10_000 + published));
+        published += 1;
+        // Let the server write what it can: only the paused reader, not a busy loop, backs it up.
+        if (published % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      tcp.resume();
+      expect(await many.closed).toEqual({ code: 1013, reason: `Too slow: a subscription fell ${BUFFER} events behind` });
+      expect(await dropped()).toBe(before + 1);
+    } finally {
+      await many.close();
+    }
   });
 });
