@@ -9,18 +9,20 @@ import { BenchOptions, parseOptions, USAGE } from './lib/options';
 import { RESULTS_DIR } from './lib/paths';
 import { renderTable, summarize } from './lib/report';
 import { Scope } from './lib/scope';
+import { backlogScenario } from './scenarios/backlog';
 import { deliveryScenario } from './scenarios/delivery';
 import { fanoutScenario } from './scenarios/fanout';
 import { memoryScenario } from './scenarios/memory';
 import { queryScenario } from './scenarios/query';
 import { Scenario } from './scenarios/scenario';
+import { workersScenario } from './scenarios/workers';
 
 /**
  * `npm run bench`: runs each scenario against the real service, each figure right after its own
  * baseline, prints the table and writes bench/results/latest.json. Only in-run ratios are
  * comparable: the machine's speed drifts between runs.
  */
-const SCENARIOS: Scenario[] = [deliveryScenario, fanoutScenario, queryScenario, memoryScenario];
+const SCENARIOS: Scenario[] = [deliveryScenario, fanoutScenario, queryScenario, memoryScenario, backlogScenario, workersScenario];
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);

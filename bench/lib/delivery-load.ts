@@ -3,7 +3,7 @@ import { delay, pollUntil } from './pacer';
 import type { MutationReport } from '../processes/mutation-client';
 import type { ReceiverSnapshot } from '../processes/receiver';
 import { Scope } from './scope';
-import { createProject, createWebhooks, Service } from './service';
+import { createProject, createWebhooks, Service, ServiceOptions } from './service';
 
 /** Webhooks on all events, all pointing at the receiver: each event makes this many deliveries. */
 export const WEBHOOKS = 20;
@@ -22,9 +22,12 @@ export interface Receiver {
   targets: string[];
   count(): Promise<number>;
   snapshot(): Promise<ReceiverSnapshot>;
+  /** Stops answering (an endpoint that went dark); `release` answers what waits, and all after. */
+  hold(): Promise<void>;
+  release(): Promise<number>;
 }
 
-async function startReceiver(scope: Scope): Promise<Receiver> {
+export async function startReceiver(scope: Scope): Promise<Receiver> {
   const worker = await scope.worker('receiver');
   const { port } = await worker.request<{ port: number }>('listen');
   return {
@@ -32,6 +35,8 @@ async function startReceiver(scope: Scope): Promise<Receiver> {
     targets: Array.from({ length: WEBHOOKS }, (_, i) => `http://127.0.0.1:${port}/hooks/${i}`),
     count: () => worker.request<number>('count'),
     snapshot: () => worker.request<ReceiverSnapshot>('snapshot'),
+    hold: () => worker.request<void>('hold'),
+    release: () => worker.request<number>('release'),
   };
 }
 
@@ -43,10 +48,11 @@ export interface DeliveryRig {
   projectId: string;
 }
 
-export async function startDeliveryRig(scope: Scope): Promise<DeliveryRig> {
+export async function startDeliveryRig(scope: Scope, options: ServiceOptions = {}, workers: ServiceOptions[] = []): Promise<DeliveryRig> {
   const receiver = await startReceiver(scope);
   const mutations = await scope.worker('mutation-client');
-  const service = await scope.service();
+  const service = await scope.service(options);
+  for (const worker of workers) await scope.service({ ...worker, database: { path: service.databasePath, apiKey: service.apiKey } });
   await createWebhooks(service, receiver.targets);
   const projectId = await createProject(service);
   return { receiver, mutations, service, projectId };

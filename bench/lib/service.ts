@@ -21,14 +21,28 @@ export interface Service {
   wsUrl: string;
   pid: number;
   apiKey: string;
+  /** Its SQLite file (other processes may share it). */
+  databasePath: string;
   rssBytes(): number | undefined;
+  /** From spawning the process to its first 200 from /healthz. */
+  healthyAfterMs: number;
   /** SIGTERM (the service's own graceful shutdown), then removes the temp folder. */
   stop(): Promise<void>;
+}
+
+/** Creates an account with the account CLI in the database of `env` (`DATABASE_PATH`). */
+export async function createBenchAccount(env: NodeJS.ProcessEnv): Promise<{ accountId: string; apiKey: string }> {
+  const { stdout } = await execFileAsync(process.execPath, [ACCOUNT_CLI, '--name', 'Bench'], { cwd: PROJECT_ROOT, env, timeout: 30_000 });
+  return JSON.parse(stdout.trim()) as { accountId: string; apiKey: string };
 }
 
 export interface ServiceOptions {
   /** Sockets the service will hold; starting fails early when the open-files limit is lower. */
   openFiles?: number;
+  /** An existing SQLite file (with its account) instead of a fresh one; it is not removed on stop. */
+  database?: { path: string; apiKey: string };
+  /** More environment for the service (`DESKFORGE_ROLES`, …). */
+  env?: Record<string, string>;
 }
 
 const execFileAsync = promisify(execFile);
@@ -45,10 +59,12 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const env = {
     ...process.env,
     PORT: '0',
-    DATABASE_PATH: join(dir, 'bench.sqlite'),
+    DATABASE_PATH: options.database?.path ?? join(dir, 'bench.sqlite'),
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     LOG_LEVEL: 'info',
+    ...options.env,
   };
+  const startedAt = Date.now();
   const logFd = openSync(logPath, 'a');
   // BENCH_SERVICE_NODE_ARGS: extra node flags for the service only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -69,12 +85,19 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       },
       30_000,
       `service did not log "listening on" within 30 s:\n${tail(logPath)}`,
-      50,
+      20,
     );
     const origin = `http://127.0.0.1:${port}`;
-    const { stdout } = await execFileAsync(process.execPath, [ACCOUNT_CLI, '--name', 'Bench'], { cwd: PROJECT_ROOT, env, timeout: 30_000 });
-    const { apiKey } = JSON.parse(stdout.trim()) as { accountId: string; apiKey: string };
+    const healthyAfterMs = await pollUntil(
+      async () => ((await fetch(`${origin}/healthz`).catch(() => undefined))?.status === 200 ? Date.now() - startedAt : undefined),
+      30_000,
+      'service did not answer /healthz within 30 s',
+      20,
+    );
+    const apiKey = options.database?.apiKey ?? (await createBenchAccount(env)).apiKey;
     return {
+      healthyAfterMs,
+      databasePath: env.DATABASE_PATH,
       origin,
       url: `${origin}/graphql`,
       wsUrl: `ws://127.0.0.1:${port}/graphql`,

@@ -20,6 +20,8 @@ const arrivals = new ArrivalCounter();
 let latency = new LatencyHistogram();
 let latencyWindow: { from: number; to: number } | undefined;
 let malformed = 0;
+/** While set, requests wait unanswered (an endpoint that stopped answering); `release` answers them. */
+let held: Array<() => void> | null = null;
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -35,8 +37,12 @@ const server = createServer((req, res) => {
     } catch {
       malformed += 1;
     }
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
-    res.end('ok');
+    const answer = () => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+      res.end('ok');
+    };
+    if (held) held.push(answer);
+    else answer();
   });
 });
 server.keepAliveTimeout = 60_000;
@@ -56,5 +62,16 @@ serveParent({
   },
   count(): number {
     return arrivals.total;
+  },
+  /** Stops answering (requests are still counted as they arrive). */
+  hold(): void {
+    held ??= [];
+  },
+  /** Answers everything held, and everything after. */
+  release(): number {
+    const waiting = held ?? [];
+    held = null;
+    for (const answer of waiting) answer();
+    return waiting.length;
   },
 });
