@@ -27,6 +27,11 @@ export interface WebhookConfig {
    */
   leaseMs: number;
   /**
+   * When an outcome cannot be stored (the database is locked or down), the first wait before trying
+   * again and the most it grows to (doubling): bounded back-off instead of a retry every second.
+   */
+  recordRetry: { firstMs: number; maxMs: number };
+  /**
    * How often an idle worker looks for due deliveries: work committed by other processes, retries
    * that fell due, leases that ran out. Work committed in the worker's own process starts at once.
    */
@@ -164,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
       allowPrivateUrls: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
       recordWindowMs: 2,
       leaseMs,
+      recordRetry: { firstMs: 1_000, maxMs: 30_000 },
       pollMs: 100,
       dispatch: processRoles.has('worker'),
     },

@@ -24,9 +24,6 @@ import { WebhookCache } from './webhook-cache';
 const PREFETCH = 2;
 /** Finished attempts waiting to be stored beyond which new attempts wait (bounds memory; ~1 KB each). */
 const MAX_UNRECORDED = 5_000;
-/** An outcome that could not be stored is tried again after this, doubling up to `RECORD_RETRY_MAX_MS`. */
-const RECORD_RETRY_FIRST_MS = 1_000;
-const RECORD_RETRY_MAX_MS = 30_000;
 
 export interface DispatcherDependencies {
   db: Database;
@@ -110,7 +107,7 @@ export class Dispatcher {
   async start(): Promise<void> {
     this.started = true;
     this.subscriptions = [this.deps.bus.subscribe('webhook', (change) => this.webhooks.invalidate(change.id))];
-    this.pollTimer = setInterval(() => this.wake(), this.deps.config.pollMs);
+    this.pollTimer = setInterval(() => this.wake(), this.deps.config.pollMs).unref();
     this.wake();
     this.deps.logger.info({ owner: this.deps.owner }, 'delivery worker started');
   }
@@ -333,7 +330,8 @@ export class Dispatcher {
    * again anyway, and this outcome is dropped (the attempt is made again: at least once).
    */
   private async store(delivery: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
-    for (let wait = RECORD_RETRY_FIRST_MS; ; wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS)) {
+    const { firstMs, maxMs } = this.deps.config.recordRetry;
+    for (let wait = firstMs; ; wait = Math.min(wait * 2, maxMs)) {
       try {
         await this.recorder.record(outcome);
         return;

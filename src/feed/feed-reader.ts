@@ -43,12 +43,13 @@ export class FeedReader {
     const heads = await this.options.source.heads();
     this.eventHead = heads.event;
     this.changeHead = heads.change;
-    this.timer = setInterval(() => this.wake(), this.options.pollMs);
+    // Timers never keep a process alive on their own: the HTTP server does, until it closes.
+    this.timer = setInterval(() => this.wake(), this.options.pollMs).unref();
     const { prune } = this.options;
     if (prune) {
       this.pruneTimer = setInterval(() => {
         prune.run(new Date(this.options.clock.now().getTime() - prune.olderThanMs)).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not prune the change feed'));
-      }, prune.everyMs);
+      }, prune.everyMs).unref();
     }
   }
 
