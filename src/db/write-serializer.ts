@@ -34,12 +34,17 @@ export interface WriteOptions {
 }
 
 /**
- * The first statement of every write transaction: a write that changes nothing, so the transaction
- * holds SQLite's write lock from its start (waiting up to `busyTimeout` for other processes). A
- * transaction that read first and wrote later would fail at once (SQLITE_BUSY, no waiting) whenever
- * another process had committed in between; and feed positions are taken under this lock.
+ * Every write transaction begins IMMEDIATE: it holds SQLite's write lock from its start (waiting up
+ * to `busyTimeout` for other processes). A transaction that read first and wrote later would fail at
+ * once (SQLITE_BUSY, no waiting) whenever another process had committed in between; and feed
+ * positions are taken under this lock. TypeORM's runner only issues a plain BEGIN, so the BEGIN is
+ * ours and the runner is told a transaction is open (its COMMIT and ROLLBACK then work as usual).
  */
-const TAKE_WRITE_LOCK = 'DELETE FROM "changes" WHERE 0';
+async function beginImmediate(runner: QueryRunner, exec: (sql: string) => Promise<void>): Promise<void> {
+  await exec('BEGIN IMMEDIATE');
+  // Private to TypeORM's runner: the state its own startTransaction() would leave.
+  Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
+}
 
 /** Most writes committed together (bounds how long the first of them waits for the others). */
 export const MAX_GROUP = 64;
@@ -177,8 +182,7 @@ export class WriteSerializer {
     const connection = (await runner.connect()) as ExecConnection;
     const exec = (sql: string) =>
       new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(new QueryFailedError(sql, [], error)) : resolve())));
-    await runner.startTransaction();
-    await exec(TAKE_WRITE_LOCK);
+    await beginImmediate(runner, exec);
     const settled: Settled[] = [];
     const deferred = new Deferred();
     // Statements owed by the previous write, sent with the next one's SAVEPOINT in one round trip.
