@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { delay } from './pacer';
+import { median } from './stats';
 
 export const MIB = 1024 * 1024;
 
@@ -38,4 +40,14 @@ export class RssSampler {
     this.sample();
     return { peakBytes: this.peak || undefined, lastBytes: this.last };
   }
+}
+
+/** Median of five samples 200 ms apart, so one GC moment does not decide a figure. */
+export async function steadyRss(pid: number): Promise<number | undefined> {
+  const samples: Array<number | undefined> = [];
+  for (let i = 0; i < 5; i++) {
+    samples.push(readRssBytes(pid));
+    await delay(200);
+  }
+  return median(samples);
 }

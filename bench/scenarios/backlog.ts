@@ -5,9 +5,9 @@ import { seedBacklog } from '../lib/backlog-seed';
 import { driveBuilds, startDeliveryRig, startReceiver } from '../lib/delivery-load';
 import { FigureSpec, ratioAtLeast, valueAtMost } from '../lib/figures';
 import { delay } from '../lib/pacer';
-import { MIB, readRssBytes } from '../lib/rss';
+import { MIB, steadyRss } from '../lib/rss';
 import { createBenchAccount } from '../lib/service';
-import { arrivalsBetween, countedWindowMs, median } from '../lib/stats';
+import { arrivalsBetween, countedWindowMs } from '../lib/stats';
 import { Scenario, ScenarioContext } from './scenario';
 
 /**
@@ -39,14 +39,6 @@ function figuresOf(quick: boolean): FigureSpec[] {
   ];
 }
 
-async function steadyRss(pid: number): Promise<number | undefined> {
-  const samples: Array<number | undefined> = [];
-  for (let i = 0; i < 5; i++) {
-    samples.push(readRssBytes(pid));
-    await delay(200);
-  }
-  return median(samples);
-}
 
 async function run({ quick, scope, figures, log }: ScenarioContext): Promise<void> {
   const settings = quick ? SETTINGS.quick : SETTINGS.full;

@@ -1,8 +1,7 @@
 import { driveBuilds, startDeliveryRig, waitForArrivals, WEBHOOKS } from '../lib/delivery-load';
 import { FigureSpec, ratioAtMost } from '../lib/figures';
 import { delay } from '../lib/pacer';
-import { MIB, readRssBytes } from '../lib/rss';
-import { median } from '../lib/stats';
+import { MIB, readRssBytes, steadyRss } from '../lib/rss';
 import { Scenario, ScenarioContext } from './scenario';
 
 /**
@@ -35,15 +34,6 @@ function figuresOf(quick: boolean): FigureSpec[] {
   ];
 }
 
-/** Median of a few samples a little apart, so one GC moment does not decide the figure. */
-async function steadyRss(pid: number): Promise<number | undefined> {
-  const samples: Array<number | undefined> = [];
-  for (let i = 0; i < 5; i++) {
-    samples.push(readRssBytes(pid));
-    await delay(200);
-  }
-  return median(samples);
-}
 
 async function run({ quick, scope, figures, log }: ScenarioContext): Promise<void> {
   const { deliveries, limitMs } = quick ? SETTINGS.quick : SETTINGS.full;

@@ -1,4 +1,5 @@
 import { Clock } from '../clock';
+import { CoalescingRun } from '../coalescing-run';
 import { WebhookConfig } from '../config';
 import { Database } from '../db/database';
 import { EventBus, Unsubscribe } from '../event-bus';
@@ -77,8 +78,7 @@ export class Dispatcher {
   private readonly waits = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private subscriptions: Unsubscribe[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
-  private pumping: Promise<void> | undefined;
-  private pumpAgain = false;
+  private readonly claims = new CoalescingRun(() => this.pump());
   private started = false;
   private stopping: Promise<void> | undefined;
 
@@ -119,18 +119,7 @@ export class Dispatcher {
 
   /** Claims what is due now, as far as slots allow (or right after the claim under way). */
   wake(): void {
-    if (!this.started || this.stopping) return;
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = this.pump().finally(() => {
-      this.pumping = undefined;
-      if (this.pumpAgain) {
-        this.pumpAgain = false;
-        this.wake();
-      }
-    });
+    if (this.started && !this.stopping) this.claims.trigger();
   }
 
   /**
@@ -142,7 +131,7 @@ export class Dispatcher {
     this.stopping ??= (async () => {
       for (const unsubscribe of this.subscriptions) unsubscribe();
       clearInterval(this.pollTimer);
-      await this.pumping?.catch(() => undefined);
+      await this.claims.running;
       const unstarted = [...this.ready.values()].flat();
       this.ready.clear();
       this.readyCount = 0;

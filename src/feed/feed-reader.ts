@@ -1,4 +1,5 @@
 import { Clock } from '../clock';
+import { CoalescingRun } from '../coalescing-run';
 import { datetimeOf } from '../db/raw-sql';
 import { BusTopics, EventBus } from '../event-bus';
 import { Logger } from '../logger';
@@ -31,8 +32,7 @@ export class FeedReader {
   private changeHead = 0;
   private timer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
-  private reading: Promise<void> | undefined;
-  private again = false;
+  private readonly reads = new CoalescingRun(() => this.readAll());
   private stopped = false;
   private failing = false;
 
@@ -60,32 +60,21 @@ export class FeedReader {
 
   /** Reads now (or right after the read under way). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.reading) {
-      this.again = true;
-      return;
-    }
-    this.reading = this.readAll().finally(() => {
-      this.reading = undefined;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    if (!this.stopped) this.reads.trigger();
   }
 
   /** Resolves once every row committed before the call has been published. */
   async catchUp(): Promise<void> {
-    if (this.reading) await this.reading;
+    await this.reads.running;
     this.wake();
-    if (this.reading) await this.reading;
+    await this.reads.running;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.pruneTimer);
-    await this.reading;
+    await this.reads.running;
   }
 
   private async readAll(): Promise<void> {

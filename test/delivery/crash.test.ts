@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/database';
 import { appDatabaseSchema } from '../../src/db/entities';
-import { ensureBuilt } from '../helpers/build';
-import { ChildServer, createAccountWithCli, spawnServer } from '../helpers/child-server';
+import { ChildServer, createAccountWithCli, useChildServers } from '../helpers/child-server';
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
 import { gqlOk } from '../helpers/graphql';
-import { Receiver, startReceiver } from '../helpers/receiver';
+import { Receiver } from '../helpers/receiver';
 import { waitFor } from '../helpers/wait-for';
 
 const SECRET = 'crash-secret-0123456789';
@@ -25,26 +22,13 @@ async function storedDeliveries(databasePath: string): Promise<Array<{ id: strin
 }
 
 describe('crash safety of the compiled server', () => {
+  const rig = useChildServers(SECRET);
   let dir: string;
   let receiver: Receiver;
-  const children: ChildServer[] = [];
+  beforeEach(() => ({ dir, receiver } = rig));
 
-  beforeAll(() => ensureBuilt(), 120_000);
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'deskforge-crash-'));
-    receiver = await startReceiver(SECRET);
-  });
-  afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      await child.exited;
-    }
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function start(databasePath: string, env: Record<string, string> = {}): Promise<ChildServer> {
-    const child = await spawnServer({
+  function start(databasePath: string, env: Record<string, string> = {}): Promise<ChildServer> {
+    return rig.spawn({
       DATABASE_PATH: databasePath,
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       WEBHOOK_RETRY_DELAYS_MS: '200,400,800',
@@ -53,8 +37,6 @@ describe('crash safety of the compiled server', () => {
       WEBHOOK_LEASE_MS: '3000',
       ...env,
     });
-    children.push(child);
-    return child;
   }
 
   it('loses nothing when killed with SIGKILL mid-flight: a restart on the same database delivers every event', async () => {

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt } from '../helpers/build';
-import { ChildServer, createAccountWithCli, spawnServer } from '../helpers/child-server';
+import { ChildServer, createAccountWithCli, useChildServers } from '../helpers/child-server';
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
 import { gqlOk } from '../helpers/graphql';
 import { connectLiveOk } from '../helpers/live-client';
-import { Receiver, startReceiver } from '../helpers/receiver';
+import { Receiver } from '../helpers/receiver';
 import { storedRows } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
 
@@ -19,28 +16,16 @@ const WORKER_CONCURRENCY = 4;
  * costs only the attempts it had in flight.
  */
 describe('one api and two workers on one SQLite file', () => {
-  let dir: string;
+  const rig = useChildServers(SECRET);
   let databasePath: string;
   let receiver: Receiver;
-  const children: ChildServer[] = [];
-
-  beforeAll(() => ensureBuilt(), 120_000);
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'deskforge-multi-'));
-    databasePath = join(dir, 'shared.sqlite');
-    receiver = await startReceiver(SECRET);
-  });
-  afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      await child.exited;
-    }
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    databasePath = join(rig.dir, 'shared.sqlite');
+    receiver = rig.receiver;
   });
 
-  async function start(roles: string, env: Record<string, string> = {}): Promise<ChildServer> {
-    const child = await spawnServer({
+  function start(roles: string, env: Record<string, string> = {}): Promise<ChildServer> {
+    return rig.spawn({
       DATABASE_PATH: databasePath,
       DESKFORGE_ROLES: roles,
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
@@ -52,8 +37,6 @@ describe('one api and two workers on one SQLite file', () => {
       LOG_LEVEL: 'debug',
       ...env,
     });
-    children.push(child);
-    return child;
   }
 
   const ownerOf = (worker: ChildServer) => worker.logs.find((entry) => entry.msg === 'delivery worker started')?.owner as string;

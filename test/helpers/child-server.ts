@@ -1,7 +1,10 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ROOT } from './build';
+import { ensureBuilt, ROOT } from './build';
+import { Receiver, startReceiver } from './receiver';
 
 export interface ChildServer {
   process: ChildProcess;
@@ -62,4 +65,41 @@ export function createAccountWithCli(databasePath: string, name = 'Acme'): { acc
   });
   if (result.status !== 0) throw new Error(`account:create failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim());
+}
+
+/** What `useChildServers` gives each test: a temp folder, a receiver, and servers that end with the test. */
+export interface ChildServerRig {
+  dir: string;
+  receiver: Receiver;
+  /** Spawns a server (see `spawnServer`); it is killed, if still running, after the test. */
+  spawn(env: Record<string, string>): Promise<ChildServer>;
+}
+
+/**
+ * For test files that run the compiled server as real processes: builds once, and around every
+ * test makes a temp folder and a receiver (verifying with `secret`), then kills the test's servers
+ * (SIGKILL if still running), closes the receiver and removes the folder.
+ */
+export function useChildServers(secret: string): ChildServerRig {
+  const rig = {} as ChildServerRig;
+  const children: ChildServer[] = [];
+  beforeAll(() => ensureBuilt(), 120_000);
+  beforeEach(async () => {
+    rig.dir = mkdtempSync(join(tmpdir(), 'deskforge-child-'));
+    rig.receiver = await startReceiver(secret);
+    rig.spawn = async (env) => {
+      const child = await spawnServer(env);
+      children.push(child);
+      return child;
+    };
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+      await child.exited;
+    }
+    await rig.receiver.close();
+    rmSync(rig.dir, { recursive: true, force: true });
+  });
+  return rig;
 }
