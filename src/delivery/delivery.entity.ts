@@ -12,6 +12,11 @@ import { DeliveryStatus } from './delivery-status';
 @Index(['webhookId', 'createdAt'])
 @Index(['eventId'])
 @Index(['status', 'nextAttemptAt'])
+// A webhook's deliveries by status in creation order: Webhook.stats counts and what
+// recoverFailedDeliveries walks (by createdAt, then id), index-only.
+@Index(['webhookId', 'status', 'createdAt', 'id'])
+// A webhook's deliveries by completion: those with attempts in Webhook.stats's window.
+@Index(['webhookId', 'completedAt', 'id'])
 export class Delivery {
   @PrimaryColumn({ type: 'varchar' })
   id: string;
