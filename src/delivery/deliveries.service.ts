@@ -10,9 +10,20 @@ import { Event } from '../events/event.entity';
 import { newId } from '../ids';
 import { Webhook } from '../webhooks/webhook.entity';
 import { DeliveryAttempt } from './delivery-attempt.entity';
+import { deliveryHistoryCounts, DeliveryHistoryCounts } from './delivery-history.queries';
 import { DeliveryStatus } from './delivery-status';
 import { Delivery, newPendingDelivery } from './delivery.entity';
 import { sampleEventBody } from './sample-event';
+
+/** The window of `stats` when none is given. */
+export const DEFAULT_STATS_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** How a webhook has been doing since a time. */
+export interface WebhookStats extends DeliveryHistoryCounts {
+  since: Date;
+  /** succeeded ÷ (succeeded + failed); null when both are 0. */
+  successRate: number | null;
+}
 
 export interface DeliveryFilter {
   webhookId?: string | null;
@@ -56,6 +67,14 @@ export class DeliveriesService {
       await activeWebhook(tx.manager, accountId, original.webhookId, 'The webhook of this delivery has been deleted');
       return this.createPending(tx, accountId, original.webhookId, original.eventId);
     });
+  }
+
+  /** The webhook's deliveries since `since` (default: the last 24 hours) by status, and its attempt durations. */
+  async stats(webhookId: string, since?: Date | null): Promise<WebhookStats> {
+    const from = since ?? new Date(this.clock.now().getTime() - DEFAULT_STATS_WINDOW_MS);
+    const counts = await deliveryHistoryCounts(this.db.reader, webhookId, from);
+    const ended = counts.succeeded + counts.failed;
+    return { ...counts, since: from, successRate: ended === 0 ? null : counts.succeeded / ended };
   }
 
   /**

@@ -5,6 +5,7 @@ import { AccountsResolver } from '../accounts/accounts.resolver';
 import { BuildsResolver } from '../builds/builds.resolver';
 import { DeliveriesResolver } from '../delivery/deliveries.resolver';
 import { DeliveriesSubscriptionResolver } from '../delivery/deliveries.subscription';
+import { WebhookStatsResolver } from '../delivery/webhook-stats.resolver';
 import { EventsResolver } from '../events/events.resolver';
 import { EventsSubscriptionResolver, resolveEventsSynchronously } from '../events/events.subscription';
 import { ProjectsResolver } from '../projects/projects.resolver';
@@ -18,6 +19,7 @@ export const resolvers: BuildSchemaOptions['resolvers'] = [
   BuildsResolver,
   EventsResolver,
   DeliveriesResolver,
+  WebhookStatsResolver,
   EventsSubscriptionResolver,
   DeliveriesSubscriptionResolver,
 ];
