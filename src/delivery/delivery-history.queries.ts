@@ -1,11 +1,55 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { storedDatetime } from '../db/raw-sql';
 import { DeliveryStatus } from './delivery-status';
 
 /**
- * The hand-written SQL over one webhook's delivery history: `Webhook.stats`. Every statement reads through the indexes of migration
+ * The hand-written SQL over one webhook's delivery history: what `recoverFailedDeliveries` sends
+ * again, and `Webhook.stats`. Every statement reads through the indexes of migration
  * DeliveryHistoryIndexes, so its cost follows the rows it is about, not the size of the table.
  */
+
+/** Where a walk over a webhook's FAILED deliveries goes on from: the last one seen, as stored. */
+export interface RecoveryCursor {
+  createdAt: string;
+  id: string;
+}
+
+export interface RecoveryChunk {
+  /** The events to deliver again, one per event. */
+  eventIds: string[];
+  /** Where the next chunk starts; null when this one was the last. */
+  next: RecoveryCursor | null;
+}
+
+/**
+ * The next `limit` events whose latest delivery to `webhookId` ended FAILED, taken in the order of
+ * those deliveries (createdAt, then id), for deliveries created at or after `since` and before
+ * `before`, after `after`. An event with a PENDING delivery to the webhook, or with any delivery
+ * made after its FAILED one (a success, or a redelivery such as those this walk makes), is left out;
+ * so is everything created from `before` on, so the walk never meets the deliveries it makes.
+ */
+export async function recoverableFailures(
+  manager: EntityManager,
+  { webhookId, since, before, after, limit }: { webhookId: string; since: Date; before: Date; after: RecoveryCursor | null; limit: number },
+): Promise<RecoveryChunk> {
+  const from = after ?? { createdAt: storedDatetime(since), id: '' };
+  const rows: Array<{ id: string; eventId: string; createdAt: string }> = await manager.query(
+    `SELECT "f"."id", "f"."eventId", "f"."createdAt" FROM "deliveries" "f"
+     WHERE "f"."webhookId" = ? AND "f"."status" = ? AND ("f"."createdAt", "f"."id") > (?, ?) AND "f"."createdAt" < ?
+       AND NOT EXISTS (
+         SELECT 1 FROM "deliveries" "o"
+         WHERE "o"."eventId" = "f"."eventId" AND "o"."webhookId" = "f"."webhookId" AND "o"."id" <> "f"."id"
+           AND ("o"."status" = ? OR ("o"."createdAt", "o"."id") > ("f"."createdAt", "f"."id")))
+     ORDER BY "f"."createdAt", "f"."id"
+     LIMIT ?`,
+    [webhookId, DeliveryStatus.FAILED, from.createdAt, from.id, storedDatetime(before), DeliveryStatus.PENDING, limit],
+  );
+  const last = rows.at(-1);
+  return {
+    eventIds: rows.map((row) => row.eventId),
+    next: rows.length === limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+  };
+}
 
 export interface DeliveryHistoryCounts {
   succeeded: number;
