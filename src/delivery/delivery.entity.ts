@@ -9,14 +9,12 @@ import { DeliveryStatus } from './delivery-status';
  */
 @Entity('deliveries')
 @Index(['accountId', 'createdAt'])
-@Index(['webhookId', 'createdAt'])
+// A webhook's deliveries in creation order, with what Webhook.stats and recoverFailedDeliveries
+// read of them (status, completion, id) so that both run on the index alone. One index for the
+// webhook's list and for those: each index costs every delivery's insert and status change.
+@Index(['webhookId', 'createdAt', 'status', 'completedAt', 'id'])
 @Index(['eventId'])
 @Index(['status', 'nextAttemptAt'])
-// A webhook's deliveries by status in creation order: Webhook.stats counts and what
-// recoverFailedDeliveries walks (by createdAt, then id), index-only.
-@Index(['webhookId', 'status', 'createdAt', 'id'])
-// A webhook's deliveries by completion: those with attempts in Webhook.stats's window.
-@Index(['webhookId', 'completedAt', 'id'])
 export class Delivery {
   @PrimaryColumn({ type: 'varchar' })
   id: string;

@@ -164,7 +164,8 @@ describe('recoverFailedDeliveries over many failures', () => {
     const expected = new Set<string>();
     events.forEach((eventId, i) => {
       const delivery = (status: DeliveryStatus, createdAt: Date, target = webhookId) => rows.push({ eventId, webhookId: target, status, createdAt });
-      const failedAt = i % 13 === 0 ? at(-1, i) : at(1, i);
+      // Hundreds of failures share each millisecond, so chunks end inside such groups.
+      const failedAt = i % 13 === 0 ? at(-1, i) : at(1, Math.floor(i / 300));
       delivery(DeliveryStatus.FAILED, failedAt);
       delivery(DeliveryStatus.FAILED, at(2, i), otherWebhookId);
       if (i % 5 === 0) delivery(DeliveryStatus.FAILED, at(3, i)); // redelivered and failed again: still one

@@ -57,6 +57,8 @@ describe('Webhook.stats', () => {
       to(webhookId, PENDING, ago(25), [[at(25), 5000], [at(23), 180]]),
       // Created before the window and retried into it until it succeeded 2 hours ago: 190 counts, 9000 does not.
       to(webhookId, SUCCEEDED, ago(26), [[at(26), 9000], [at(2), 190]]),
+      // Created more than a day (ATTEMPT_LOOKBACK_MS) before either window: its late attempt is not looked for.
+      to(webhookId, PENDING, ago(80), [[at(80), 7777], [at(1), 7777]]),
       // Over well before the window: nothing of these counts by default.
       ...Array.from({ length: 4 }, () => to(webhookId, SUCCEEDED, ago(30), [[at(30), 9999]], ago(29))),
       ...Array.from({ length: 5 }, () => to(webhookId, FAILED, ago(30), [[at(30), 9999]], ago(29))),
