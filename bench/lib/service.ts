@@ -21,6 +21,8 @@ export interface Service {
   wsUrl: string;
   pid: number;
   apiKey: string;
+  /** Its SQLite file (for scenarios that store a large history directly). */
+  databasePath: string;
   rssBytes(): number | undefined;
   /** SIGTERM (the service's own graceful shutdown), then removes the temp folder. */
   stop(): Promise<void>;
@@ -42,10 +44,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   if (options.openFiles) requireOpenFiles(options.openFiles);
   const dir = mkdtempSync(join(tmpdir(), 'deskforge-bench-'));
   const logPath = join(dir, 'service.log');
+  const databasePath = join(dir, 'bench.sqlite');
   const env = {
     ...process.env,
     PORT: '0',
-    DATABASE_PATH: join(dir, 'bench.sqlite'),
+    DATABASE_PATH: databasePath,
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     LOG_LEVEL: 'info',
   };
@@ -80,6 +83,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       wsUrl: `ws://127.0.0.1:${port}/graphql`,
       pid: child.pid!,
       apiKey,
+      databasePath,
       rssBytes: () => readRssBytes(child.pid!),
       stop: cleanUp,
     };
