@@ -16,13 +16,14 @@ import { memoryScenario } from './scenarios/memory';
 import { queryScenario } from './scenarios/query';
 import { Scenario } from './scenarios/scenario';
 import { workersScenario } from './scenarios/workers';
+import { statsScenario } from './scenarios/stats';
 
 /**
  * `npm run bench`: runs each scenario against the real service, each figure right after its own
  * baseline, prints the table and writes bench/results/latest.json. Only in-run ratios are
  * comparable: the machine's speed drifts between runs.
  */
-const SCENARIOS: Scenario[] = [deliveryScenario, fanoutScenario, queryScenario, memoryScenario, backlogScenario, workersScenario];
+const SCENARIOS: Scenario[] = [deliveryScenario, fanoutScenario, queryScenario, memoryScenario, backlogScenario, workersScenario, statsScenario];
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -69,7 +70,9 @@ async function main(): Promise<void> {
   }
   const unknown = options.only.filter((id) => !SCENARIOS.some((s) => s.id === id));
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
-  const scenarios = options.only.length ? SCENARIOS.filter((s) => options.only.includes(s.id)) : SCENARIOS;
+  const scenarios = options.only.length
+    ? SCENARIOS.filter((s) => options.only.includes(s.id))
+    : SCENARIOS.filter((s) => !options.quick || s.inQuickRuns !== false);
   const startedAt = new Date();
   const machine = {
     cpus: cpus().length,

@@ -10,8 +10,9 @@ export interface BenchOptions {
 
 export const USAGE = `usage: npm run bench -- [--reps N] [--only SCENARIO[,SCENARIO…]] [--quick]
   --reps N      repeat the whole suite N times and report medians (default 1)
-  --only LIST   run only these scenarios: delivery, fanout, query, memory
-  --quick       short smoke run with smaller numbers (not for comparing results)
+  --only LIST   run only these scenarios: delivery, fanout, query, memory, stats
+  --quick       short smoke run with smaller numbers (not for comparing results); leaves out
+                stats (a million rows to write) unless it is named with --only
 Without "--", npm keeps the flags for itself: --reps N and --quick still work (npm passes them on
 as npm_config_reps and npm_config_quick), --only does not (it is one of npm's own options).`;
 

@@ -15,6 +15,11 @@ export interface ScenarioContext {
 export interface Scenario {
   id: string;
   description: string;
+  /**
+   * False: left out of `--quick` runs unless named with `--only` (it takes long to set up). Then
+   * it runs with its quick settings.
+   */
+  inQuickRuns?: boolean;
   /** Time budget of one run: past it the run is stopped and its missing figures fail. */
   budgetMs(quick: boolean): number;
   figures(quick: boolean): FigureSpec[];

@@ -10,7 +10,7 @@ import { Webhook } from '../webhooks/webhook.entity';
 import { WebhookType } from '../webhooks/webhook.type';
 import { DeliveryAttempt } from './delivery-attempt.entity';
 import { Delivery } from './delivery.entity';
-import { DeliveryAttemptType, DeliveryConnection, DeliveryType } from './delivery.type';
+import { DeliveryAttemptType, DeliveryConnection, DeliveryType, RecoverFailedDeliveriesPayload } from './delivery.type';
 
 @ArgsType()
 class DeliveriesArgs extends PageArgs {
@@ -50,6 +50,18 @@ export class DeliveriesResolver {
   @Mutation(() => DeliveryType, { description: 'A new delivery (new id) of the same event to the same webhook, with the byte-identical body, sent at once.' })
   redeliver(@Arg('deliveryId', () => ID) deliveryId: string, @Ctx() ctx: GraphQLContext): Promise<Delivery> {
     return ctx.services.deliveries.redeliver(accountOf(ctx), deliveryId);
+  }
+
+  @Mutation(() => RecoverFailedDeliveriesPayload, {
+    description:
+      'After an outage: a new delivery (as redeliver makes) of every event whose latest delivery to this webhook ended FAILED and was created at or after `since`, one per event. Events with a PENDING delivery to the webhook, or a later one, are left alone, so a second call right after makes none. The webhook must be active.',
+  })
+  async recoverFailedDeliveries(
+    @Arg('webhookId', () => ID) webhookId: string,
+    @Arg('since', () => Date) since: Date,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<RecoverFailedDeliveriesPayload> {
+    return { count: await ctx.services.deliveries.recoverFailed(accountOf(ctx), webhookId, since) };
   }
 
   @FieldResolver(() => WebhookType, { nullable: true, description: 'Null once the webhook has been deleted.' })

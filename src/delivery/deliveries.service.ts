@@ -2,6 +2,7 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
+import { insertRows } from '../db/raw-sql';
 import { WriteTransaction } from '../db/write-serializer';
 import { Conflict, NotFound } from '../errors';
 import { ChangeLog } from '../feed/change-log';
@@ -11,9 +12,23 @@ import { Event } from '../events/event.entity';
 import { newId } from '../ids';
 import { Webhook } from '../webhooks/webhook.entity';
 import { DeliveryAttempt } from './delivery-attempt.entity';
+import { deliveryHistoryCounts, DeliveryHistoryCounts, recoverableFailures, RecoveryCursor } from './delivery-history.queries';
 import { DeliveryStatus } from './delivery-status';
 import { Delivery, newPendingDelivery } from './delivery.entity';
 import { sampleEventBody } from './sample-event';
+
+/** FAILED deliveries sent again per write transaction by `recoverFailed` (one INSERT statement). */
+export const RECOVERY_CHUNK = 500;
+
+/** The window of `stats` when none is given. */
+export const DEFAULT_STATS_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** How a webhook has been doing since a time. */
+export interface WebhookStats extends DeliveryHistoryCounts {
+  since: Date;
+  /** succeeded ÷ (succeeded + failed); null when both are 0. */
+  successRate: number | null;
+}
 
 export interface DeliveryFilter {
   webhookId?: string | null;
@@ -22,9 +37,10 @@ export interface DeliveryFilter {
 }
 
 /**
- * Deliveries and their attempts, always scoped to one account, and the two ways a user makes one by
- * hand. New deliveries are due at once: workers find them in the table (this process's at once,
- * through `signals`), and `deliveryUpdated` hears of them through the feed.
+ * Deliveries and their attempts, always scoped to one account, and the ways a user makes them by
+ * hand (redeliver, test, recover after an outage). New deliveries are due at once: workers find them
+ * in the table (this process's at once, through `signals`), and `deliveryUpdated` hears of them
+ * through the feed.
  */
 export class DeliveriesService {
   constructor(
@@ -56,8 +72,44 @@ export class DeliveriesService {
       const original = await tx.manager.findOneBy(Delivery, { id: deliveryId, accountId });
       if (!original) throw new NotFound('Delivery');
       await activeWebhook(tx.manager, accountId, original.webhookId, 'The webhook of this delivery has been deleted');
-      return this.createPending(tx, accountId, original.webhookId, original.eventId);
+      const [delivery] = await this.createPending(tx, accountId, original.webhookId, [original.eventId]);
+      return delivery;
     });
+  }
+
+  /**
+   * After an outage: a new delivery, as `redeliver` makes, for every event whose latest delivery to
+   * the webhook ended FAILED and was created at or after `since` (one per event; events with a
+   * PENDING delivery to it, or a success after the failure, are left alone). Returns how many were
+   * made. Works through the failures in chunks of `RECOVERY_CHUNK`, each its own write transaction,
+   * so memory stays bounded and other writes go on between chunks; if the webhook is disabled or
+   * deleted meanwhile, it stops there. Only deliveries created before the call are considered.
+   */
+  async recoverFailed(accountId: string, webhookId: string, since: Date): Promise<number> {
+    const startedAt = this.clock.now();
+    let after: RecoveryCursor | null = null;
+    let count = 0;
+    do {
+      const from: RecoveryCursor | null = after;
+      const chunk = await this.db.writes.write(async (tx) => {
+        if (!from) await activeWebhook(tx.manager, accountId, webhookId);
+        else if (!(await tx.manager.existsBy(Webhook, { id: webhookId, accountId, active: true }))) return null;
+        const failures = await recoverableFailures(tx.manager, { webhookId, since, before: startedAt, after: from, limit: RECOVERY_CHUNK });
+        await this.createPending(tx, accountId, webhookId, failures.eventIds, startedAt);
+        return failures;
+      });
+      count += chunk?.eventIds.length ?? 0;
+      after = chunk?.next ?? null;
+    } while (after);
+    return count;
+  }
+
+  /** The webhook's deliveries since `since` (default: the last 24 hours) by status, and its attempt durations. */
+  async stats(webhookId: string, since?: Date | null): Promise<WebhookStats> {
+    const from = since ?? new Date(this.clock.now().getTime() - DEFAULT_STATS_WINDOW_MS);
+    const counts = await deliveryHistoryCounts(this.db.reader, webhookId, from);
+    const ended = counts.succeeded + counts.failed;
+    return { ...counts, since: from, successRate: ended === 0 ? null : counts.succeeded / ended };
   }
 
   /**
@@ -72,16 +124,21 @@ export class DeliveriesService {
       const id = newId('evt', createdAt.getTime());
       const sample = sampleEventBody(id, eventType, createdAt);
       await tx.manager.insert(Event, { id, accountId, type: eventType, ...sample, createdAt, test: true });
-      return this.createPending(tx, accountId, webhookId, id);
+      const [delivery] = await this.createPending(tx, accountId, webhookId, [id]);
+      return delivery;
     });
   }
 
-  private async createPending(tx: WriteTransaction, accountId: string, webhookId: string, eventId: string): Promise<Delivery> {
-    const delivery = newPendingDelivery(accountId, webhookId, eventId, this.clock.now());
-    await tx.manager.insert(Delivery, delivery);
-    await this.changes.record(tx, 'delivery', { id: delivery.id, accountId, webhookId, eventId, status: delivery.status });
+  /** New PENDING deliveries of `eventIds` to the webhook, due at `now`, announced through the feed. */
+  private async createPending(tx: WriteTransaction, accountId: string, webhookId: string, eventIds: string[], now = this.clock.now()): Promise<Delivery[]> {
+    const deliveries = eventIds.map((eventId) => newPendingDelivery(accountId, webhookId, eventId, now));
+    await insertRows(tx.manager, Delivery, deliveries);
+    await this.changes.recordAll(
+      tx,
+      deliveries.map(({ id, eventId, status }) => ({ topic: 'delivery' as const, message: { id, accountId, webhookId, eventId, status } })),
+    );
     tx.afterCommit(() => this.signals.deliveriesDue());
-    return delivery;
+    return deliveries;
   }
 }
 

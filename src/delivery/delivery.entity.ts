@@ -9,7 +9,10 @@ import { DeliveryStatus } from './delivery-status';
  */
 @Entity('deliveries')
 @Index(['accountId', 'createdAt'])
-@Index(['webhookId', 'createdAt'])
+// A webhook's deliveries in creation order, with what Webhook.stats and recoverFailedDeliveries
+// read of them (status, completion, id) so that both run on the index alone. One index for the
+// webhook's list and for those: each index costs every delivery's insert and status change.
+@Index(['webhookId', 'createdAt', 'status', 'completedAt', 'id'])
 @Index(['eventId'])
 @Index('IDX_deliveries_due_by_webhook', ['webhookId', 'status', 'nextAttemptAt'])
 export class Delivery {

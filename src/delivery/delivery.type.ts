@@ -49,3 +49,9 @@ export class DeliveryType {
 }
 
 export const DeliveryConnection = ConnectionType(DeliveryType, 'Delivery');
+
+@ObjectType(plainFields)
+export class RecoverFailedDeliveriesPayload {
+  @Field(() => Int, { description: 'New deliveries made, one per recovered event.' })
+  count: number;
+}

@@ -7,6 +7,7 @@ import { ProjectBuildsResolver } from '../builds/project-builds.resolver';
 import { DeliveriesResolver } from '../delivery/deliveries.resolver';
 import { DeliveriesSubscriptionResolver } from '../delivery/deliveries.subscription';
 import { WebhookDeliveriesResolver } from '../delivery/webhook-deliveries.resolver';
+import { WebhookStatsResolver } from '../delivery/webhook-stats.resolver';
 import { EventsResolver } from '../events/events.resolver';
 import { EventsSubscriptionResolver, resolveEventsSynchronously } from '../events/events.subscription';
 import { ProjectsResolver } from '../projects/projects.resolver';
@@ -22,6 +23,7 @@ export const resolvers: BuildSchemaOptions['resolvers'] = [
   BuildsResolver,
   EventsResolver,
   DeliveriesResolver,
+  WebhookStatsResolver,
   EventsSubscriptionResolver,
   DeliveriesSubscriptionResolver,
 ];

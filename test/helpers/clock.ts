@@ -12,3 +12,15 @@ export class ManualClock implements Clock {
     this.current += ms;
   }
 }
+
+/**
+ * Real time moved by `offsetMs`: time still passes on its own (the delivery engine's timers fire),
+ * but a test can make what happens now look as if it happened hours ago.
+ */
+export class ShiftedClock implements Clock {
+  offsetMs = 0;
+
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+}
