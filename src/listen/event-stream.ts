@@ -123,7 +123,7 @@ export class EventStream {
     }
   }
 
-  /** Closes the connection; `run()` resolves once the events received so far are handled. */
+  /** Closes the connection; `run()` resolves once the event being handled is. */
   stop(): void {
     this.stopped = true;
     this.wake?.();
@@ -243,10 +243,11 @@ export class EventStream {
     return nodes.reverse();
   }
 
-  /** Queues an event behind those received before it. */
+  /** Queues an event behind those received before it; after `stop()`, only the one in flight is finished. */
   private receive(node: EventNode): void {
     const event: ListenedEvent = { id: node.id, type: node.payload.type, body: JSON.stringify(node.payload) };
     this.handling = this.handling.then(async () => {
+      if (this.stopped) return;
       await this.options.handle(event);
       this.after = event.id;
     });
