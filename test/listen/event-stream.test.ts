@@ -6,7 +6,7 @@ import { ListenedEvent } from '../../src/listen/forwarder';
 import { ensureBuilt } from '../helpers/build';
 import { ChildServer, createAccountWithCli, spawnServer } from '../helpers/child-server';
 import { createProject } from '../helpers/fixtures';
-import { storedRows } from '../helpers/stored';
+import { storedEvents } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
 
 /**
@@ -72,8 +72,7 @@ describe('the event stream of listen', () => {
     await waitFor(() => statuses.some((status) => status.startsWith('connected; resuming after')), { timeoutMs: 15_000, what: `the stream to resume (${statuses})` });
     await createProject(service.url, apiKey, 'After');
 
-    const stored = await storedRows<{ id: string; payload: string }>(databasePath, 'SELECT id, payload FROM events WHERE accountId = ? AND test = 0 ORDER BY position', [accountId]);
-    const expected = stored.slice(1);
+    const expected = (await storedEvents(databasePath, accountId)).slice(1);
     await waitFor(() => handled.length >= expected.length, { what: `${expected.length} events (${statuses})` });
     expect(handled.map((event) => [event.id, event.body])).toEqual(expected.map((event) => [event.id, event.payload]));
     expect(handled.map((event) => event.type)).toEqual(['project.created', 'project.created', 'project.created', 'project.created']);

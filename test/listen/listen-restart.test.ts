@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import { generateWebhookSecret } from '../../src/webhooks/webhook-secret';
 import { ensureBuilt } from '../helpers/build';
 import { ChildServer, createAccountWithCli, spawnServer } from '../helpers/child-server';
-import { createProject } from '../helpers/fixtures';
+import { createProject, UPDATE_PROJECT } from '../helpers/fixtures';
 import { gqlOk } from '../helpers/graphql';
 import { ListenProcess, spawnListen } from '../helpers/listen-process';
 import { Receiver, startReceiver } from '../helpers/receiver';
-import { storedRows } from '../helpers/stored';
+import { storedEvents } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
 
 const SECRET = generateWebhookSecret();
-const UPDATE_PROJECT = `mutation ($id: ID!, $name: String!) { updateProject(id: $id, input: { name: $name }) { id } }`;
 
 /**
  * A real service process that dies (kill -9) and comes back on the same port and database while a
@@ -53,11 +52,7 @@ describe('listen across a service restart', () => {
     return Number(/^deskforge_subscriptions_active (\d+)$/m.exec(metrics)?.[1]);
   }
 
-  /** An account's event ids in commit order, from the database. */
-  async function eventIds(accountId: string): Promise<string[]> {
-    const rows = await storedRows<{ id: string }>(databasePath, 'SELECT id FROM events WHERE accountId = ? AND test = 0 ORDER BY position', [accountId]);
-    return rows.map((row) => row.id);
-  }
+  const eventIds = async (accountId: string): Promise<string[]> => (await storedEvents(databasePath, accountId)).map((event) => event.id);
 
   const forwardedTo = (path: string) => receiver.requests.filter((request) => request.path === path);
 

@@ -1,11 +1,12 @@
 import { generateWebhookSecret } from '../../src/webhooks/webhook-secret';
 import { ensureBuilt } from '../helpers/build';
 import { createProject, createWebhook, runBuild } from '../helpers/fixtures';
-import { createAccount, TestAccount } from '../helpers/graphql';
+import { createAccount, gqlOk, TestAccount } from '../helpers/graphql';
 import { ListenProcess, spawnListen } from '../helpers/listen-process';
 import { waitForActiveSubscriptions } from '../helpers/live-client';
 import { Receiver, startReceiver } from '../helpers/receiver';
 import { startTestServer, TestServer } from '../helpers/server';
+import { storedEvents } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
 
 const SECRET = generateWebhookSecret();
@@ -19,9 +20,7 @@ describe('listen', () => {
   let acme: TestAccount;
   let receiver: Receiver;
   const running: ListenProcess[] = [];
-  /** The account's event ids in commit order, straight from the event log. */
-  const storedEvents = async (): Promise<Array<{ id: string; type: string; payload: string }>> =>
-    server.app.db.reader.query('SELECT id, type, payload FROM events WHERE accountId = ? AND test = 0 ORDER BY position', [acme.accountId]);
+  const eventLog = () => storedEvents(server.config.databasePath, acme.accountId);
 
   /** Starts `listen` on the account and waits until its subscription is in place. */
   async function listen(args: string[], key = acme.apiKey): Promise<ListenProcess> {
@@ -65,7 +64,7 @@ describe('listen', () => {
       const forward = receiver.requests.find((request) => request.path === '/webhooks/deskforge');
       return delivery && forward && [delivery, forward];
     });
-    const [stored] = (await storedEvents()).slice(-1);
+    const [stored] = (await eventLog()).slice(-1);
     expect(forwarded.body.data.project).toEqual({ id: project.id, name: project.name });
     expect(forwarded.raw.toString('utf8')).toBe(stored.payload);
     expect(forwarded.raw.equals(delivered.raw)).toBe(true);
@@ -96,7 +95,7 @@ describe('listen', () => {
     await runBuild(server.url, acme.apiKey, project.id, { status: 'FAILED', error: 'Code signing failed' });
     await runBuild(server.url, acme.apiKey, project.id);
 
-    const wanted = (await storedEvents()).filter((event) => event.type === 'build.succeeded' || event.type === 'build.failed').slice(-3);
+    const wanted = (await eventLog()).filter((event) => event.type === 'build.succeeded' || event.type === 'build.failed').slice(-3);
     await waitFor(() => receiver.requests.length >= 3, { what: 'three forwards' });
     const lines = await child.waitForLines(4);
     expect(receiver.requests.map((request) => [request.headers['webhook-id'], request.headers['x-deskforge-event']])).toEqual(wanted.map((event) => [event.id, event.type]));
@@ -117,7 +116,7 @@ describe('listen', () => {
 
     const project = await createProject(server.url, acme.apiKey, 'While down');
     const [, refused] = await child.waitForLines(2);
-    const [whileDown] = (await storedEvents()).slice(-1);
+    const [whileDown] = (await eventLog()).slice(-1);
     expect(JSON.parse(refused)).toEqual({
       eventId: whileDown.id,
       type: 'project.created',
@@ -129,7 +128,7 @@ describe('listen', () => {
     receiver = await startReceiver(SECRET, port);
     receiver.reply(() => ({ status: 503, body: 'warming up' }));
     await runBuild(server.url, acme.apiKey, project.id);
-    const events = (await storedEvents()).slice(-3);
+    const events = (await eventLog()).slice(-3);
     const lines = (await child.waitForLines(5)).slice(2).map((line) => JSON.parse(line));
     expect(lines.map((line) => [line.eventId, line.status])).toEqual(events.map((event) => [event.id, 503]));
     expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual(events.map((event) => event.id));
@@ -142,6 +141,15 @@ describe('listen', () => {
     expect(exit).toEqual({ code: 1, signal: null });
     expect(child.stderr).toMatch(/^listen: the service refused the API key \(4403: A valid API key is required.*\): check DESKFORGE_API_KEY\n$/);
     expect(child.lines).toEqual([]);
+  });
+
+  it('exits 1 when its key is revoked while it runs', async () => {
+    const created = await gqlOk(server.url, 'mutation { createApiKey(name: "listen") { key apiKey { id } } }', {}, acme.apiKey);
+    const child = await listen(['--forward-to', receiver.url], created.createApiKey.key);
+    await gqlOk(server.url, 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', { id: created.createApiKey.apiKey.id }, acme.apiKey);
+    expect(await child.exited).toEqual({ code: 1, signal: null });
+    expect(child.stderr).toBe('listen: the service refused the API key (4403: API key revoked): check DESKFORGE_API_KEY\n');
+    running.splice(running.indexOf(child), 1);
   });
 
   it.each([
