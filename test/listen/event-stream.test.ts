@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventStream } from '../../src/listen/event-stream';
 import { ListenedEvent } from '../../src/listen/forwarder';
-import { ensureBuilt } from '../helpers/build';
-import { ChildServer, createAccountWithCli, spawnServer } from '../helpers/child-server';
+import { createAccountWithCli, useChildServers } from '../helpers/child-server';
 import { createProject } from '../helpers/fixtures';
 import { storedEvents } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
@@ -14,29 +11,15 @@ import { waitFor } from '../helpers/wait-for';
  * anything (SIGSTOP), as a connection looks after a laptop slept: the missing pongs end it.
  */
 describe('the event stream of listen', () => {
-  let dir: string;
-  let databasePath: string;
-  const servers: ChildServer[] = [];
+  const rig = useChildServers('');
   let stream: EventStream | undefined;
 
-  beforeAll(() => ensureBuilt(), 120_000);
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'deskforge-stream-'));
-    databasePath = join(dir, 'stream.sqlite');
-  });
-  afterEach(async () => {
-    stream?.stop();
-    for (const server of servers.splice(0)) {
-      server.process.kill('SIGKILL');
-      await server.exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => stream?.stop());
 
   it('drops a connection whose pongs stop, reconnects when the service answers again, and resumes after the last event handled', async () => {
+    const databasePath = join(rig.dir, 'stream.sqlite');
     const { accountId, apiKey } = createAccountWithCli(databasePath);
-    const service = await spawnServer({ DATABASE_PATH: databasePath });
-    servers.push(service);
+    const service = await rig.spawn({ DATABASE_PATH: databasePath });
     await createProject(service.url, apiKey, 'Before the stream');
 
     const handled: ListenedEvent[] = [];
@@ -64,8 +47,7 @@ describe('the event stream of listen', () => {
     // Events committed by another process while the service is frozen.
     service.process.kill('SIGSTOP');
     await waitFor(() => statuses.some((status) => status.startsWith('connection lost (4499')), { what: `the dead connection to be dropped (${statuses})` });
-    const other = await spawnServer({ DATABASE_PATH: databasePath });
-    servers.push(other);
+    const other = await rig.spawn({ DATABASE_PATH: databasePath });
     await createProject(other.url, apiKey, 'While frozen 1');
     await createProject(other.url, apiKey, 'While frozen 2');
     service.process.kill('SIGCONT');

@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWebhookSecret } from '../../src/webhooks/webhook-secret';
-import { ensureBuilt } from '../helpers/build';
-import { ChildServer, createAccountWithCli, spawnServer } from '../helpers/child-server';
+import { createAccountWithCli, useChildServers } from '../helpers/child-server';
 import { createProject, UPDATE_PROJECT } from '../helpers/fixtures';
 import { gqlOk } from '../helpers/graphql';
 import { ListenProcess, spawnListen } from '../helpers/listen-process';
-import { Receiver, startReceiver } from '../helpers/receiver';
 import { storedEvents } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
 
@@ -18,33 +14,18 @@ const SECRET = generateWebhookSecret();
  * real `listen` runs: `listen` reconnects and resumes after the last event it forwarded.
  */
 describe('listen across a service restart', () => {
-  let dir: string;
-  let databasePath: string;
-  let receiver: Receiver;
-  const servers: ChildServer[] = [];
+  const rig = useChildServers(SECRET);
   const listens: ListenProcess[] = [];
+  let databasePath: string;
 
-  beforeAll(() => ensureBuilt(), 120_000);
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'deskforge-listen-'));
-    databasePath = join(dir, 'listen.sqlite');
-    receiver = await startReceiver(SECRET);
+  beforeEach(() => {
+    databasePath = join(rig.dir, 'listen.sqlite');
   });
   afterEach(async () => {
     await Promise.all(listens.splice(0).map((listen) => listen.stop()));
-    for (const server of servers.splice(0)) {
-      if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill('SIGKILL');
-      await server.exited;
-    }
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(env: Record<string, string> = {}): Promise<ChildServer> {
-    const server = await spawnServer({ DATABASE_PATH: databasePath, ...env });
-    servers.push(server);
-    return server;
-  }
+  const start = (env: Record<string, string> = {}) => rig.spawn({ DATABASE_PATH: databasePath, ...env });
 
   /** `deskforge_subscriptions_active` of the service on `port`. */
   async function subscriptionsActive(port: number): Promise<number> {
@@ -54,7 +35,7 @@ describe('listen across a service restart', () => {
 
   const eventIds = async (accountId: string): Promise<string[]> => (await storedEvents(databasePath, accountId)).map((event) => event.id);
 
-  const forwardedTo = (path: string) => receiver.requests.filter((request) => request.path === path);
+  const forwardedTo = (path: string) => rig.receiver.requests.filter((request) => request.path === path);
 
   it('forwards every event exactly once and in commit order: before the drop, while it was away, right after the restart and after it resumed', async () => {
     const acme = createAccountWithCli(databasePath, 'Acme');
@@ -65,7 +46,7 @@ describe('listen across a service restart', () => {
     const project = await createProject(service.url, acme.apiKey, 'Before listen');
     const [before] = await eventIds(acme.accountId);
 
-    const args = (path: string) => ['--url', service.url, '--forward-to', `http://127.0.0.1:${receiver.port}${path}`, '--secret', SECRET, '--json'];
+    const args = (path: string) => ['--url', service.url, '--forward-to', `http://127.0.0.1:${rig.receiver.port}${path}`, '--secret', SECRET, '--json'];
     const acmeListen = spawnListen(args('/acme'), acme.apiKey);
     const freshListen = spawnListen(args('/fresh'), fresh.apiKey);
     listens.push(acmeListen, freshListen);
@@ -113,7 +94,7 @@ describe('listen across a service restart', () => {
 
     expect(forwardedTo('/acme').map((request) => request.headers['webhook-id'])).toEqual(acmeEvents);
     expect(forwardedTo('/fresh').map((request) => request.headers['webhook-id'])).toEqual(freshEvents);
-    expect(receiver.requests.every((request) => request.deskforgeValid && request.standardValid)).toBe(true);
+    expect(rig.receiver.requests.every((request) => request.deskforgeValid && request.standardValid)).toBe(true);
     expect(acmeListen.json.slice(1).map((line) => [line.eventId, line.status])).toEqual(acmeEvents.map((id) => [id, 200]));
     expect(acmeListen.stderr).toMatch(/listen: connection lost \(1006.*\); reconnecting in/);
     expect(acmeListen.stderr).toContain('listen: connected; resuming after ');
