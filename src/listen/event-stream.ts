@@ -34,7 +34,7 @@ interface ConnectionEnd {
 interface Connection {
   client: Client;
   /** False once the socket has closed. */
-  isOpen: boolean;
+  isOpen(): boolean;
   /** Settles when the service accepts the key (`connection_ack`). */
   acknowledged: Promise<'acknowledged'>;
   /** Settles when the socket closes. */
@@ -153,14 +153,11 @@ export class EventStream {
     const { keepAliveMs = 10_000, pongTimeoutMs = 5_000, connectTimeoutMs = 10_000 } = this.options;
     let lastError: string | undefined;
     let pongTimer: NodeJS.Timeout | undefined;
+    let open = true;
     let acknowledge!: (value: 'acknowledged') => void;
+    const acknowledged = new Promise<'acknowledged'>((resolve) => (acknowledge = resolve));
     let resolveEnd!: (end: ConnectionEnd) => void;
-    const connection: Connection = {
-      client: undefined as unknown as Client,
-      isOpen: true,
-      acknowledged: new Promise((resolve) => (acknowledge = resolve)),
-      ended: new Promise((resolve) => (resolveEnd = resolve)),
-    };
+    const ended = new Promise<ConnectionEnd>((resolve) => (resolveEnd = resolve));
     const client = createClient({
       url: this.options.url.href,
       webSocketImpl: webSocketWithHandshakeTimeout(connectTimeoutMs),
@@ -182,7 +179,7 @@ export class EventStream {
         error: (error) => (lastError = errorMessage(error)),
         closed: (event) => {
           clearTimeout(pongTimer);
-          connection.isOpen = false;
+          open = false;
           const { code, reason } = event as ConnectionEnd;
           resolveEnd({ code, reason: reason || lastError || '' });
           // Nothing of graphql-ws's own retrying (it would on a 1000 close) may run after this.
@@ -190,8 +187,7 @@ export class EventStream {
         },
       },
     });
-    connection.client = client;
-    return connection;
+    return { client, isOpen: () => open, acknowledged, ended };
   }
 
   /** Sets `after` for this connection, then subscribes; resolves when the subscription ends. */
@@ -207,7 +203,7 @@ export class EventStream {
       this.options.onStatus(`connected; the account had no event when listen started, so forwarding the ${missed.length} committed since`);
       for (const node of missed) this.receive(node);
       await this.handling;
-      if (!connection.isOpen) return;
+      if (!connection.isOpen()) return;
     } else {
       this.options.onStatus(`connected; resuming after ${this.after}`);
     }
