@@ -93,6 +93,8 @@ export interface Config {
 }
 
 export const DEFAULT_DATABASE_PATH = './data/deskforge.sqlite';
+/** `WEBHOOK_TIMEOUT_MS` when unset (10 s, like GitHub's); `listen` bounds each forward by it too. */
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
 export class ConfigError extends Error {}
 
@@ -149,7 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
   const processRoles = roles(env);
-  const timeoutMs = integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1);
+  const timeoutMs = integer(env, 'WEBHOOK_TIMEOUT_MS', DEFAULT_WEBHOOK_TIMEOUT_MS, 1);
   const leaseMs = integer(env, 'WEBHOOK_LEASE_MS', 60_000, 1);
   if (leaseMs <= timeoutMs) {
     throw new ConfigError(`WEBHOOK_LEASE_MS (${leaseMs}) must be above WEBHOOK_TIMEOUT_MS (${timeoutMs}): a lease must outlast the attempt it covers`);

@@ -7,6 +7,8 @@ export const CREATE_WEBHOOK = `mutation ($input: CreateWebhookInput!) {
 
 export const CREATE_PROJECT = `mutation ($input: CreateProjectInput!) { createProject(input: $input) { id name description createdAt updatedAt } }`;
 
+export const UPDATE_PROJECT = `mutation ($id: ID!, $name: String!) { updateProject(id: $id, input: { name: $name }) { id } }`;
+
 export const QUEUE_BUILD = `mutation ($input: QueueBuildInput!) {
   queueBuild(input: $input) { id status version platform arch queuedAt startedAt finishedAt duration artifactUrl error }
 }`;

@@ -87,9 +87,10 @@ export interface Receiver {
 
 /**
  * A real webhook receiver on 127.0.0.1: Express with `express.json()`, as a DeskForge user would
- * write it, recording every request and both verifications.
+ * write it, recording every request and both verifications. On a free port unless `port` is given
+ * (to bring a receiver back where one was).
  */
-export async function startReceiver(secret = ''): Promise<Receiver> {
+export async function startReceiver(secret = '', port = 0): Promise<Receiver> {
   let policy: (request: ReceivedRequest) => Reply = () => ({});
   const requests: ReceivedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -143,11 +144,14 @@ export async function startReceiver(secret = ''): Promise<Receiver> {
   const server: Server = createServer(app);
   let connections = 0;
   server.on('connection', () => (connections += 1));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const { port: bound } = server.address() as AddressInfo;
   const receiver: Receiver = {
-    url: `http://127.0.0.1:${port}/hook`,
-    port,
+    url: `http://127.0.0.1:${bound}/hook`,
+    port: bound,
     secret,
     requests,
     get connections() {

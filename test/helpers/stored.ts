@@ -10,3 +10,8 @@ export async function storedRows<T = Record<string, unknown>>(databasePath: stri
     await db.close();
   }
 }
+
+/** An account's published events (no `testWebhook` samples) in commit order, with their stored bodies. */
+export function storedEvents(databasePath: string, accountId: string): Promise<Array<{ id: string; type: string; payload: string }>> {
+  return storedRows(databasePath, 'SELECT id, type, payload FROM events WHERE accountId = ? AND test = 0 ORDER BY position', [accountId]);
+}

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createProject } from '../helpers/fixtures';
+import { createProject, UPDATE_PROJECT } from '../helpers/fixtures';
 import { createAccount, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { activeSubscriptions, connectLive, connectLiveOk, LiveClient, openRawSocket, waitForActiveSubscriptions } from '../helpers/live-client';
 import { startTestServer, TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
 
 const EVENTS = 'subscription { events { id type } }';
-const UPDATE_PROJECT = `mutation ($id: ID!, $name: String!) { updateProject(id: $id, input: { name: $name }) { id } }`;
 
 describe('live connections', () => {
   let server: TestServer;

@@ -1,5 +1,5 @@
 import { Event } from '../../src/events/event.entity';
-import { COMPLETE_BUILD, createProject, QUEUE_BUILD, START_BUILD } from '../helpers/fixtures';
+import { COMPLETE_BUILD, createProject, QUEUE_BUILD, START_BUILD, UPDATE_PROJECT } from '../helpers/fixtures';
 import { createAccount, gqlOk, TestAccount } from '../helpers/graphql';
 import { activeSubscriptions, connectLiveOk, LiveClient, waitForActiveSubscriptions } from '../helpers/live-client';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -10,8 +10,6 @@ const EVENTS = `subscription ($types: [EventType!], $projectId: ID) {
     data { project { id name } build { id projectId version platform arch status artifactUrl duration error } }
   }
 }`;
-
-const UPDATE_PROJECT = `mutation ($id: ID!, $name: String!) { updateProject(id: $id, input: { name: $name }) { id } }`;
 
 describe('subscription events', () => {
   let server: TestServer;

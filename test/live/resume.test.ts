@@ -1,4 +1,4 @@
-import { createProject } from '../helpers/fixtures';
+import { createProject, UPDATE_PROJECT } from '../helpers/fixtures';
 import { createAccount, gqlOk, TestAccount } from '../helpers/graphql';
 import { connectLiveOk, LiveClient, waitForActiveSubscriptions } from '../helpers/live-client';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -6,7 +6,6 @@ import { startTestServer, TestServer } from '../helpers/server';
 const RESUME = `subscription ($after: ID, $types: [EventType!], $projectId: ID) {
   events(after: $after, types: $types, projectId: $projectId) { id type data { project { id name } } }
 }`;
-const UPDATE_PROJECT = `mutation ($id: ID!, $name: String!) { updateProject(id: $id, input: { name: $name }) { id } }`;
 
 describe('resuming the events subscription (`after`)', () => {
   let server: TestServer;

@@ -2,7 +2,7 @@ import { execute, parse } from 'graphql';
 import { CommittedEvent } from '../../src/event-bus';
 import { EventType } from '../../src/events/event-type';
 import { createSchema } from '../../src/graphql/schema';
-import { createProject } from '../helpers/fixtures';
+import { createProject, UPDATE_PROJECT } from '../helpers/fixtures';
 import { createAccount, gqlOk, TestAccount } from '../helpers/graphql';
 import { connectLiveOk, LiveClient, openRawSocket, RawSocket, waitForActiveSubscriptions } from '../helpers/live-client';
 import { startTestServer, TestServer } from '../helpers/server';
@@ -16,8 +16,6 @@ import { waitFor } from '../helpers/wait-for';
 const EVENTS = `subscription ($types: [EventType!], $projectId: ID) {
   events(types: $types, projectId: $projectId) { id type createdAt data { project { id name } } }
 }`;
-
-const UPDATE_PROJECT = `mutation ($id: ID!, $name: String!) { updateProject(id: $id, input: { name: $name }) { id } }`;
 
 describe('shared execution of live subscriptions', () => {
   let server: TestServer;
