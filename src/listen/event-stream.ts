@@ -2,6 +2,7 @@ import { Client, CloseCode, createClient, FormattedExecutionResult } from 'graph
 import WebSocket from 'ws';
 import { EventType } from '../events/event-type';
 import { ListenedEvent } from './forwarder';
+import PQueue from 'p-queue';
 
 /** The event fields `listen` needs: `payload` is the webhook body. */
 const EVENTS_SUBSCRIPTION = `subscription ListenEvents($types: [EventType!], $after: ID) {
@@ -97,7 +98,8 @@ export class EventStream {
   private client: Client | undefined;
   private wake: (() => void) | undefined;
   /** Events received and not yet handled, handled one at a time in arrival order. */
-  private handling: Promise<void> = Promise.resolve();
+  private readonly handling = new PQueue({ concurrency: 1 });
+  private failure: unknown;
 
   constructor(private readonly options: EventStreamOptions) {}
 
@@ -106,7 +108,8 @@ export class EventStream {
     let failures = 0;
     while (!this.stopped) {
       const { end, connected } = await this.connectOnce();
-      await this.handling;
+      await this.handling.onIdle();
+      if (this.failure) throw this.failure;
       if (this.stopped) return;
       if (FATAL_CLOSE_CODES.has(end.code)) throw new StreamFatal(refusal(end));
       if (connected) failures = 0;
@@ -202,7 +205,7 @@ export class EventStream {
       const missed = await this.eventsSinceStart(client, types);
       this.options.onStatus(`connected; the account had no event when listen started, so forwarding the ${missed.length} committed since`);
       for (const node of missed) this.receive(node);
-      await this.handling;
+      await this.handling.onIdle();
       if (!connection.isOpen()) return;
     } else {
       this.options.onStatus(`connected; resuming after ${this.after}`);
@@ -242,11 +245,17 @@ export class EventStream {
   /** Queues an event behind those received before it; after `stop()`, only the one in flight is finished. */
   private receive(node: EventNode): void {
     const event: ListenedEvent = { id: node.id, type: node.payload.type, body: JSON.stringify(node.payload) };
-    this.handling = this.handling.then(async () => {
-      if (this.stopped) return;
-      await this.options.handle(event);
-      this.after = event.id;
-    });
+    this.handling
+      .add(async () => {
+        if (this.stopped) return;
+        await this.options.handle(event);
+        this.after = event.id;
+      })
+      .catch((error: unknown) => {
+        // A handler that throws ends the stream: forwarding past a lost event would skip it.
+        this.failure ??= error;
+        this.stop();
+      });
   }
 }
 
