@@ -86,7 +86,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
     logger,
     pollMs: config.feedPollMs,
     readEvents: config.roles.has('api'),
-    prune: { olderThanMs: CHANGE_RETENTION_MS, everyMs: 60_000, run: (before) => db.writes.write(({ manager }) => pruneChanges(manager, before)) },
+    prune: { olderThanMs: CHANGE_RETENTION_MS, everyMs: 60_000, run: (position) => db.writes.write(({ manager }) => pruneChanges(manager, position)) },
   });
   signals.onFeedChanged(() => feed.wake());
   await feed.start();

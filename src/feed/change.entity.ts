@@ -1,11 +1,11 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * One committed change other processes must hear of (a delivery's new state, a webhook changed, a
- * key revoked), in commit order. Rows are a feed, not history: they are pruned after `CHANGE_RETENTION_MS`.
+ * key revoked), in commit order. Rows are a feed, not history: they are pruned by position once an
+ * hour old (no index on `createdAt`: each outcome appends a row, and every index costs a write).
  */
 @Entity('changes')
-@Index('IDX_changes_createdAt', ['createdAt'])
 export class Change {
   @PrimaryGeneratedColumn({ type: 'integer' })
   position: number;

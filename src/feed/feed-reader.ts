@@ -14,8 +14,11 @@ export interface FeedReaderOptions {
   pollMs: number;
   /** Whether events are read at all (a worker-only process has no subscribers). */
   readEvents: boolean;
-  /** Removes changes older than this, now and then (a change is only ever read live). */
-  prune?: { olderThanMs: number; everyMs: number; run(before: Date): Promise<void> };
+  /**
+   * Removes changes once they are `olderThanMs` old, checked every `everyMs` (a change is only ever
+   * read live): `run` drops every change at or below the position given.
+   */
+  prune?: { olderThanMs: number; everyMs: number; run(upToPosition: number): Promise<void> };
 }
 
 /** Rows read per query; a full page is followed by another read at once. */
@@ -47,8 +50,14 @@ export class FeedReader {
     this.timer = setInterval(() => this.wake(), this.options.pollMs).unref();
     const { prune } = this.options;
     if (prune) {
+      // Where the feed stood at each check: what was already read `olderThanMs` ago can go.
+      const marks: Array<{ at: number; position: number }> = [];
       this.pruneTimer = setInterval(() => {
-        prune.run(new Date(this.options.clock.now().getTime() - prune.olderThanMs)).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not prune the change feed'));
+        const now = this.options.clock.now().getTime();
+        marks.push({ at: now, position: this.changeHead });
+        let old: { at: number; position: number } | undefined;
+        while (marks.length > 0 && marks[0].at <= now - prune.olderThanMs) old = marks.shift();
+        if (old) prune.run(old.position).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not prune the change feed'));
       }, prune.everyMs).unref();
     }
   }

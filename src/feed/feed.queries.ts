@@ -73,7 +73,7 @@ export async function insertChanges(manager: EntityManager, rows: Array<{ topic:
   }
 }
 
-/** Drops changes older than `before`: the feed is read live, never replayed from `changes`. */
-export async function pruneChanges(manager: EntityManager, before: Date): Promise<void> {
-  await manager.query(`DELETE FROM "changes" WHERE "createdAt" < ?`, [storedDatetime(before)]);
+/** Drops changes at or below `position`: the feed is read live, never replayed from `changes`. */
+export async function pruneChanges(manager: EntityManager, position: number): Promise<void> {
+  await manager.query(`DELETE FROM "changes" WHERE "position" <= ?`, [position]);
 }

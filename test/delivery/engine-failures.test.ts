@@ -85,3 +85,32 @@ describe('an outcome the database keeps refusing', () => {
     expect(receiver.requests).toHaveLength(1);
   });
 });
+
+describe('claimed deliveries waiting behind a slow endpoint', () => {
+  let server: TestServer;
+  let receiver: Receiver;
+  beforeAll(async () => {
+    // One attempt at a time to the webhook, each held to its 300 ms timeout; leases of 1 s: the
+    // deliveries claimed together cannot all start before their leases run out.
+    server = await startDeliveryServer({ shutdownGraceMs: 100, webhook: { concurrency: 2, endpointConcurrency: 1, timeoutMs: 300, leaseMs: 1_000, retryDelaysMs: [60_000] } });
+    receiver = await startReceiver('engine-failures-secret-02');
+    receiver.reply(() => ({ hang: true }));
+  });
+  afterAll(async () => {
+    await server.stop();
+    await receiver.close();
+  });
+
+  it('are let go when their lease would run out mid-attempt, so no delivery is attempted twice at once', async () => {
+    const account = await createAccount(server.app);
+    const webhook = await createWebhook(server.url, account.apiKey, { url: receiver.url, events: ['PROJECT_CREATED'], secret: receiver.secret });
+    for (let i = 0; i < 6; i += 1) await createProject(server.url, account.apiKey, `Slow ${i}`);
+    await waitFor(async () => {
+      const rows: Array<{ attemptCount: number }> = await server.app.db.reader.query('SELECT attemptCount FROM deliveries WHERE webhookId = ?', [webhook.id]);
+      return rows.length === 6 && rows.every((row) => row.attemptCount === 1);
+    }, { timeoutMs: 15_000, what: 'a first attempt of each delivery' });
+    const ids = receiver.requests.map((request) => request.headers['x-deskforge-delivery']);
+    expect(new Set(ids).size).toBe(6);
+    expect(ids).toHaveLength(6);
+  }, 20_000);
+});

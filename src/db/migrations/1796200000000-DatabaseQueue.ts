@@ -28,11 +28,9 @@ export class DatabaseQueue1796200000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE TABLE "changes" ("position" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "topic" varchar NOT NULL, "body" text NOT NULL, "createdAt" datetime NOT NULL)`,
     );
-    await queryRunner.query(`CREATE INDEX "IDX_changes_createdAt" ON "changes" ("createdAt") `);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP INDEX "IDX_changes_createdAt"`);
     await queryRunner.query(`DROP TABLE "changes"`);
     await queryRunner.query(`DROP INDEX "IDX_events_account_position"`);
     await queryRunner.query(`DROP INDEX "IDX_events_position"`);
