@@ -1,0 +1,73 @@
+import { InProcessEventBus } from '../../src/event-bus';
+import { FeedReader } from '../../src/feed/feed-reader';
+import { FeedChangeRow, FeedSource } from '../../src/feed/feed.queries';
+import { createLogger } from '../../src/logger';
+import { ManualClock } from '../helpers/clock';
+import { waitFor } from '../helpers/wait-for';
+
+/** A feed source over an array of changes, as the `changes` table would hold them. */
+function arraySource(changes: FeedChangeRow[]): FeedSource {
+  return {
+    heads: async () => ({ event: 0, change: 0 }),
+    eventsAfter: async () => [],
+    changesAfter: async (position, limit) => changes.filter((row) => row.position > position).slice(0, limit),
+  };
+}
+
+const webhookChange = (position: number): FeedChangeRow => ({ position, topic: 'webhook', body: JSON.stringify({ id: `wh_${position}`, accountId: 'acc_1' }) });
+
+describe('feed reader', () => {
+  it('publishes changes in position order, each once, across full pages', async () => {
+    const changes = Array.from({ length: 1_234 }, (_, i) => webhookChange(i + 1));
+    const bus = new InProcessEventBus();
+    const heard: string[] = [];
+    bus.subscribe('webhook', ({ id }) => heard.push(id));
+    const reader = new FeedReader({ source: arraySource(changes), bus, clock: new ManualClock(), logger: createLogger('silent'), pollMs: 60_000, readEvents: false });
+    await reader.start();
+    await reader.catchUp();
+    expect(heard).toEqual(changes.map((row) => `wh_${row.position}`));
+    changes.push(webhookChange(1_235));
+    await reader.catchUp();
+    expect(heard.slice(-2)).toEqual(['wh_1234', 'wh_1235']);
+    expect(heard).toHaveLength(1_235);
+    await reader.stop();
+  });
+
+  it('prunes only what it had read a retention period ago', async () => {
+    const changes = [webhookChange(1), webhookChange(2)];
+    const manual = new ManualClock();
+    // Each prune check reads the clock once: counting the reads tells the test a check has run.
+    let checks = 0;
+    const clock = { now: () => ((checks += 1), manual.now()) };
+    const aCheck = async () => {
+      const seen = checks;
+      await waitFor(() => checks > seen, { what: 'a prune check' });
+    };
+    const pruned: number[] = [];
+    const reader = new FeedReader({
+      source: arraySource(changes),
+      bus: new InProcessEventBus(),
+      clock,
+      logger: createLogger('silent'),
+      pollMs: 60_000,
+      readEvents: false,
+      prune: { olderThanMs: 1_000, everyMs: 10, run: async (position) => void pruned.push(position) },
+    });
+    await reader.start();
+    await reader.catchUp();
+    await aCheck(); // marks position 2 at t = 0
+    manual.advance(500);
+    changes.push(webhookChange(3));
+    await reader.catchUp();
+    await aCheck(); // marks position 3 at t = 500
+    expect(pruned).toEqual([]);
+    manual.advance(500);
+    await waitFor(() => pruned.length > 0, { what: 'a prune' });
+    // What had been read a retention period ago (2), never what was read since (3).
+    expect(pruned).toEqual([2]);
+    manual.advance(500);
+    await waitFor(() => pruned.length > 1, { what: 'the next prune' });
+    expect(pruned[1]).toBe(3);
+    await reader.stop();
+  });
+});
