@@ -90,15 +90,6 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   });
   signals.onFeedChanged(() => feed.wake());
   await feed.start();
-  const outbox = new Outbox(signals, clock);
-  const services: Services = {
-    accounts: new AccountsService(db, clock, { bus, changes }),
-    webhooks: new WebhooksService(db, clock, config.webhook, resolve, changes, metrics),
-    projects: new ProjectsService(db, outbox, clock),
-    builds: new BuildsService(db, outbox, clock),
-    events: new EventsService(db),
-    deliveries: new DeliveriesService(db, clock, changes, signals),
-  };
   const dispatcher = config.webhook.dispatch
     ? new Dispatcher({
         db,
@@ -114,6 +105,15 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
         shutdownGraceMs: config.shutdownGraceMs,
       })
     : undefined;
+  const outbox = new Outbox(signals, clock, dispatcher);
+  const services: Services = {
+    accounts: new AccountsService(db, clock, { bus, changes }),
+    webhooks: new WebhooksService(db, clock, config.webhook, resolve, changes, metrics),
+    projects: new ProjectsService(db, outbox, clock),
+    builds: new BuildsService(db, outbox, clock),
+    events: new EventsService(db),
+    deliveries: new DeliveriesService(db, clock, changes, signals),
+  };
   if (dispatcher) {
     signals.onDeliveriesDue(() => dispatcher.wake());
     signals.onFeedChanged((entries) => {

@@ -38,7 +38,7 @@ export class Metrics {
 
   readonly queueSize: Gauge = new Gauge({
     name: 'deskforge_webhook_queue_size',
-    help: 'Deliveries due and waiting for a free slot.',
+    help: 'Deliveries this worker has claimed and not yet started (the backlog itself is in the database).',
     registers: [this.registry],
     collect: () => this.queueSize.set(this.deliveryLoad().queued),
   });

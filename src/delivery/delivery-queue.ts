@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { EventType } from '../events/event-type';
-import { claimDue, ClaimedRow, deliveryBodies, DueWebhook, dueWebhooks, releaseLeases } from './delivery.queries';
+import { claimDue, ClaimedRow, deliveryBodies, DueWebhook, dueWebhooks, Lease, releaseLeases } from './delivery.queries';
 
 /** A delivery this worker holds: attempt it, then store the outcome under `leaseToken`. */
 export interface ClaimedDelivery extends ClaimedRow {
@@ -10,6 +10,22 @@ export interface ClaimedDelivery extends ClaimedRow {
   leaseExpiresAt: Date;
   type: EventType;
   payload: string;
+}
+
+/**
+ * A worker in this process that takes new deliveries straight from the commit that made them: the
+ * outbox inserts them already leased to it, and hands them over after the commit, bodies included,
+ * so they need no claim and no read. Deliveries it has no room for are inserted due, for any worker.
+ */
+export interface LocalWorker {
+  /**
+   * Leases for the new deliveries of one write group (only one group is written at a time, and its
+   * commit hands them over before the next begins): `leaseFor` answers null once the worker's window
+   * would be full with what this group was already granted.
+   */
+  handOff(): { leaseFor(accountId: string, webhookId: string): Lease | null };
+  /** Committed deliveries inserted under leases from `handOff`. */
+  accept(deliveries: ClaimedDelivery[]): void;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Clock } from '../clock';
 import { CoalescingRun } from '../coalescing-run';
 import { WebhookConfig } from '../config';
@@ -10,7 +11,8 @@ import { Resolver } from '../webhooks/url-policy';
 import { decideOutcome, deliveryHeaders, previousSecretInForce } from './attempt-plan';
 import { AttemptOutcome, DeliveryRecorder } from './delivery-recorder';
 import { DeliveryStatus } from './delivery-status';
-import { ClaimedDelivery, DeliveryQueue } from './delivery-queue';
+import { ClaimedDelivery, DeliveryQueue, LocalWorker } from './delivery-queue';
+import { Lease } from './delivery.queries';
 import { FairSlots } from './fair-slots';
 import { RetryPolicy } from './retry-policy';
 import { Sender } from './sender';
@@ -61,7 +63,7 @@ export interface DispatcherDependencies {
  * freed a slot) and every `pollMs` otherwise, which finds what other processes committed, retries
  * that fell due, and leases that ran out.
  */
-export class Dispatcher {
+export class Dispatcher implements LocalWorker {
   /** Attempts running. */
   private readonly slots: FairSlots;
   /** Deliveries claimed (running or ready): what claims are dealt against. */
@@ -71,6 +73,8 @@ export class Dispatcher {
   private readyCount = 0;
   /** A ready delivery whose lease has less left than this is let go instead of started. */
   private readonly startMarginMs: number;
+  /** The lease token of deliveries handed over at commit (`leaseFor`): one per worker run. */
+  private readonly handOffToken = randomBytes(12).toString('base64url');
   private startTurn = 0;
   private readonly queue: DeliveryQueue;
   private readonly sender: Sender;
@@ -118,6 +122,29 @@ export class Dispatcher {
     this.pollTimer = setInterval(() => this.wake(), this.deps.config.pollMs).unref();
     this.wake();
     this.deps.logger.info({ owner: this.deps.owner }, 'delivery worker started');
+  }
+
+  handOff(): { leaseFor(accountId: string, webhookId: string): Lease | null } {
+    const byWebhook = new Map<string, number>();
+    const byAccount = new Map<string, number>();
+    let total = 0;
+    const lease: Lease = { owner: this.deps.owner, token: this.handOffToken, expiresAt: new Date(this.deps.clock.now().getTime() + this.deps.config.leaseMs) };
+    return {
+      leaseFor: (accountId, webhookId) => {
+        const promised = { webhook: byWebhook.get(webhookId) ?? 0, account: byAccount.get(accountId) ?? 0, total };
+        if (!this.started || this.stopping || !this.held.canTake(webhookId, accountId, promised)) return null;
+        byWebhook.set(webhookId, promised.webhook + 1);
+        byAccount.set(accountId, promised.account + 1);
+        total += 1;
+        return lease;
+      },
+    };
+  }
+
+  accept(deliveries: ClaimedDelivery[]): void {
+    if (this.stopping) return; // their leases run out, and they are due again
+    for (const delivery of deliveries) this.hold(delivery);
+    this.startReady();
   }
 
   /** Forgets a webhook's cached settings (a change committed in this process: no need to wait for the feed). */

@@ -50,9 +50,16 @@ export class FairSlots {
       .map(([webhookId]) => webhookId);
   }
 
-  /** Whether one more slot may go to `webhookId` of `accountId` now. */
-  canTake(webhookId: string, accountId: string): boolean {
-    return this.free > 0 && (this.byWebhook.get(webhookId) ?? 0) < this.limits.perWebhook && (this.byAccount.get(accountId) ?? 0) < this.accountCap;
+  /**
+   * Whether one more slot may go to `webhookId` of `accountId` now, `promised` being slots granted
+   * but not taken yet (for that webhook, that account, in all).
+   */
+  canTake(webhookId: string, accountId: string, promised = { webhook: 0, account: 0, total: 0 }): boolean {
+    return (
+      this.free - promised.total > 0 &&
+      (this.byWebhook.get(webhookId) ?? 0) + promised.webhook < this.limits.perWebhook &&
+      (this.byAccount.get(accountId) ?? 0) + promised.account < this.accountCap
+    );
   }
 
   /** How many slots each of `due` may claim now. */

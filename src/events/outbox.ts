@@ -2,6 +2,7 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../clock';
 import { chunks, insertRows, queryRows, storedDatetime, storedValue } from '../db/raw-sql';
 import { DeferredBatch, WriteOptions, WriteTransaction } from '../db/write-serializer';
+import { LocalWorker } from '../delivery/delivery-queue';
 import { Delivery, newPendingDelivery } from '../delivery/delivery.entity';
 import { newId } from '../ids';
 import { CommitSignals } from '../feed/commit-signals';
@@ -30,9 +31,11 @@ interface PendingEvent {
 export class Outbox {
   private readonly pending: DeferredBatch<PendingEvent> = { flush: (manager, items) => this.insert(manager, items) };
 
+  /** @param worker this process's worker, if it has one: new deliveries go to it leased (see `LocalWorker`). */
   constructor(
     private readonly signals: CommitSignals,
     private readonly clock: Clock,
+    private readonly worker?: LocalWorker,
   ) {}
 
   record(tx: WriteTransaction, accountId: string, type: EventType, project: ProjectData, build?: BuildData): Event {
@@ -53,7 +56,23 @@ export class Outbox {
     tx.defer(this.pending, pending);
     tx.afterCommit(() => {
       this.signals.feedChanged();
-      if (pending.deliveries.length > 0) this.signals.deliveriesDue();
+      const handed = pending.deliveries.filter((delivery) => delivery.leaseToken !== null);
+      if (handed.length > 0) {
+        this.worker?.accept(
+          handed.map((delivery) => ({
+            id: delivery.id,
+            accountId,
+            webhookId: delivery.webhookId,
+            eventId: id,
+            attemptCount: 0,
+            leaseToken: delivery.leaseToken!,
+            leaseExpiresAt: delivery.nextAttemptAt!,
+            type,
+            payload: event.payload,
+          })),
+        );
+      }
+      if (handed.length < pending.deliveries.length) this.signals.deliveriesDue();
     });
     return event;
   }
@@ -62,6 +81,7 @@ export class Outbox {
   private async insert(manager: EntityManager, items: PendingEvent[]): Promise<void> {
     const byId = new Map(items.map((item) => [item.event.id, item]));
     const positions = await nextEventPositions(manager, items.length);
+    const handOff = this.worker?.handOff();
     items.forEach((item, index) => (item.event.position = positions[index]));
     for (const chunk of chunks(items)) {
       const rows = await queryRows<{ id: string; webhookIds: string | null }>(
@@ -85,7 +105,12 @@ export class Outbox {
       );
       for (const { id, webhookIds } of rows) {
         const { event, deliveries } = byId.get(id)!;
-        for (const webhookId of webhookIds?.split(',') ?? []) deliveries.push(newPendingDelivery(event.accountId, webhookId, id, event.createdAt));
+        for (const webhookId of webhookIds?.split(',') ?? []) {
+          const delivery = newPendingDelivery(event.accountId, webhookId, id, event.createdAt);
+          const lease = handOff?.leaseFor(event.accountId, webhookId);
+          if (lease) Object.assign(delivery, { nextAttemptAt: lease.expiresAt, leaseOwner: lease.owner, leaseToken: lease.token });
+          deliveries.push(delivery);
+        }
       }
     }
     await insertRows(manager, Delivery, items.flatMap((item) => item.deliveries));
