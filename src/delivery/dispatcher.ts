@@ -70,10 +70,9 @@ export class Dispatcher implements LocalWorker {
   private readonly held: FairSlots;
   /** Claimed deliveries waiting for a running slot, per webhook, oldest claim first. */
   private readonly ready = new Map<string, ClaimedDelivery[]>();
-  private readyCount = 0;
   /** A ready delivery whose lease has less left than this is let go instead of started. */
   private readonly startMarginMs: number;
-  /** The lease token of deliveries handed over at commit (`leaseFor`): one per worker run. */
+  /** The lease token of deliveries handed over at commit (`handOff`): one per worker run. */
   private readonly handOffToken = randomBytes(12).toString('base64url');
   private startTurn = 0;
   private readonly queue: DeliveryQueue;
@@ -169,7 +168,6 @@ export class Dispatcher implements LocalWorker {
       await this.claims.running;
       const unstarted = [...this.ready.values()].flat();
       this.ready.clear();
-      this.readyCount = 0;
       await this.queue.release(unstarted).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not give back unstarted deliveries; their leases run out by themselves'));
       const inFlight = [...this.running.values()];
       if (inFlight.length > 0) {
@@ -199,7 +197,9 @@ export class Dispatcher implements LocalWorker {
 
   /** Deliveries claimed and waiting for a slot (at most `PREFETCH − 1` times the slots). */
   get queued(): number {
-    return this.readyCount;
+    let count = 0;
+    for (const waiting of this.ready.values()) count += waiting.length;
+    return count;
   }
 
   /** Attempts under way. */
@@ -234,13 +234,12 @@ export class Dispatcher implements LocalWorker {
     const waiting = this.ready.get(delivery.webhookId);
     if (waiting) waiting.push(delivery);
     else this.ready.set(delivery.webhookId, [delivery]);
-    this.readyCount += 1;
   }
 
   /** Starts ready deliveries while slots allow, webhook by webhook from a rotating start. */
   private startReady(): void {
     let started = true;
-    while (started && this.readyCount > 0 && this.slots.free > 0) {
+    while (started && this.ready.size > 0 && this.slots.free > 0) {
       started = false;
       const webhooks = [...this.ready.keys()];
       const offset = this.startTurn++ % webhooks.length;
@@ -250,7 +249,6 @@ export class Dispatcher implements LocalWorker {
         if (!this.slots.canTake(next.webhookId, next.accountId)) continue;
         waiting.shift();
         if (waiting.length === 0) this.ready.delete(next.webhookId);
-        this.readyCount -= 1;
         started = true;
         // A delivery that waited (behind a slow endpoint) until its lease could run out mid-attempt
         // is let go: it is due again at its lease's end, for whichever worker claims it.

@@ -1,24 +1,19 @@
 import { join } from 'node:path';
-import { openDatabase } from '../../src/db/database';
-import { appDatabaseSchema } from '../../src/db/entities';
 import { ChildServer, createAccountWithCli, useChildServers } from '../helpers/child-server';
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
 import { gqlOk } from '../helpers/graphql';
 import { Receiver } from '../helpers/receiver';
+import { storedRows } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
 
 const SECRET = 'crash-secret-0123456789';
 
-/** Delivery rows straight from the SQLite file, while no server (or a stopped one) has it open. */
-async function storedDeliveries(databasePath: string): Promise<Array<{ id: string; status: string; attemptCount: number; attempts: number }>> {
-  const db = await openDatabase(databasePath, appDatabaseSchema);
-  try {
-    return await db.reader.query(
-      'SELECT d.id, d.status, d.attemptCount, (SELECT count(*) FROM delivery_attempts a WHERE a.deliveryId = d.id) AS attempts FROM deliveries d',
-    );
-  } finally {
-    await db.close();
-  }
+/** Delivery rows with their attempt counts, straight from the SQLite file. */
+function storedDeliveries(databasePath: string): Promise<Array<{ id: string; status: string; attemptCount: number; attempts: number }>> {
+  return storedRows(
+    databasePath,
+    'SELECT d.id, d.status, d.attemptCount, (SELECT count(*) FROM delivery_attempts a WHERE a.deliveryId = d.id) AS attempts FROM deliveries d',
+  );
 }
 
 describe('crash safety of the compiled server', () => {
