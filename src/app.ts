@@ -10,8 +10,9 @@ import { hostname } from 'node:os';
 import { AccountsService } from './accounts/accounts.service';
 import { BuildsService } from './builds/builds.service';
 import { Clock, systemClock } from './clock';
-import { Config } from './config';
+import { Config, databaseLocation } from './config';
 import { Database, openDatabase } from './db/database';
+import { redactLocation } from './db/engine';
 import { appDatabaseSchema } from './db/entities';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { Dispatcher } from './delivery/dispatcher';
@@ -21,7 +22,7 @@ import { Outbox } from './events/outbox';
 import { ChangeLog } from './feed/change-log';
 import { SignalHub } from './feed/commit-signals';
 import { FeedReader } from './feed/feed-reader';
-import { pruneChanges, sqliteFeedSource } from './feed/feed.queries';
+import { databaseFeedSource, pruneChanges } from './feed/feed.queries';
 import { requireApiKeyPlugin } from './graphql/auth';
 import { GraphQLContext, Services } from './graphql/context';
 import { createErrorFormatter } from './graphql/error-format';
@@ -75,12 +76,12 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const resolve = deps.resolve ?? systemResolver;
   const metrics = new Metrics();
 
-  const db = await openDatabase(config.databasePath, appDatabaseSchema, (error) => logger.error({ err: error }, 'post-commit effect failed'));
+  const db = await openDatabase(databaseLocation(config), appDatabaseSchema, (error) => logger.error({ err: error }, 'post-commit effect failed'));
   const bus = new InProcessEventBus((error) => logger.error({ err: error }, 'event listener failed'));
   const signals = new SignalHub();
   const changes = new ChangeLog(clock, signals);
   const feed = new FeedReader({
-    source: sqliteFeedSource(() => db.reader),
+    source: databaseFeedSource(() => db.reader),
     bus,
     clock,
     logger,
@@ -114,6 +115,8 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
     events: new EventsService(db),
     deliveries: new DeliveriesService(db, clock, changes, signals),
   };
+  // Other processes' commits (PostgreSQL's NOTIFY); the polls find them anyway, later.
+  const stopWaking = db.onWake((signal) => (signal === 'feed' ? feed.wake() : dispatcher?.wake()));
   if (dispatcher) {
     signals.onDeliveriesDue(() => dispatcher.wake());
     signals.onFeedChanged((entries) => {
@@ -137,7 +140,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const port = (httpServer.address() as AddressInfo).port;
   // The worker starts once the process answers /healthz: a backlog never delays being healthy.
   await dispatcher?.start();
-  logger.info({ port, databasePath: config.databasePath, roles: [...config.roles] }, `listening on http://localhost:${port}/graphql`);
+  logger.info({ port, database: redactLocation(databaseLocation(config)), roles: [...config.roles] }, `listening on http://localhost:${port}/graphql`);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -147,6 +150,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
       await dispatcher?.stop();
       await liveClosed;
       await api?.stop();
+      stopWaking();
       await feed.stop();
       await db.close();
       logger.info('stopped');

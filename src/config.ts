@@ -82,8 +82,10 @@ export interface Config {
   roles: ReadonlySet<Role>;
   /** How often the feed of committed changes is read when no in-process signal came (other processes' commits). */
   feedPollMs: number;
-  /** SQLite file, or `:memory:` (a temporary file that `openDatabase` removes on close). */
+  /** SQLite file, or `:memory:` (a temporary file that `openDatabase` removes on close). Unused with `databaseUrl`. */
   databasePath: string;
+  /** A `postgres://` URL: the database is PostgreSQL there instead of SQLite (`DATABASE_URL`). */
+  databaseUrl?: string;
   logLevel: string;
   webhook: WebhookConfig;
   limits: LimitsConfig;
@@ -97,6 +99,33 @@ export const DEFAULT_DATABASE_PATH = './data/deskforge.sqlite';
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
 export class ConfigError extends Error {}
+
+/** Where the database is: `databaseUrl` when set, else the SQLite file. */
+export function databaseLocation(config: Pick<Config, 'databasePath' | 'databaseUrl'>): string {
+  return config.databaseUrl ?? config.databasePath;
+}
+
+/**
+ * `DATABASE_URL`, checked: `postgres://` or `postgresql://`, a host and a database name. The
+ * message never repeats the value, which may hold a password.
+ */
+function databaseUrl(env: Env): string | undefined {
+  const raw = env.DATABASE_URL?.trim();
+  if (!raw) return undefined;
+  const expected = 'DATABASE_URL must look like postgres://user:password@host:5432/database';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${expected} (it is not a URL)`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`${expected} (its scheme is "${url.protocol.replace(/:$/, '')}"; only PostgreSQL is supported, and SQLite is DATABASE_PATH)`);
+  }
+  if (!url.hostname) throw new ConfigError(`${expected} (it has no host)`);
+  if (url.pathname.replace(/^\//, '') === '') throw new ConfigError(`${expected} (it names no database)`);
+  return raw;
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -161,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     roles: processRoles,
     feedPollMs: 50,
     databasePath: env.DATABASE_PATH?.trim() || DEFAULT_DATABASE_PATH,
+    databaseUrl: databaseUrl(env),
     logLevel,
     webhook: {
       timeoutMs,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock';
-import { loadConfig } from '../config';
+import { databaseLocation, loadConfig } from '../config';
 import { openDatabase } from '../db/database';
 import { appDatabaseSchema } from '../db/entities';
 import { InvalidInput } from '../errors';
@@ -9,7 +9,7 @@ import { AccountsService } from './accounts.service';
 
 /**
  * `npm run --silent account:create -- --name "Acme"` prints exactly one JSON line,
- * `{"accountId":"acc_…","apiKey":"dfk_…"}`, on the database at DATABASE_PATH.
+ * `{"accountId":"acc_…","apiKey":"dfk_…"}`, on the database at DATABASE_URL, or else DATABASE_PATH.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { name: { type: 'string' } }, strict: true });
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     process.stderr.write('usage: npm run --silent account:create -- --name "Acme"\n');
     process.exit(2);
   }
-  const db = await openDatabase(loadConfig().databasePath, appDatabaseSchema);
+  const db = await openDatabase(databaseLocation(loadConfig()), appDatabaseSchema);
   try {
     const { account, key } = await new AccountsService(db, systemClock).createAccount(values.name);
     process.stdout.write(`${JSON.stringify({ accountId: account.id, apiKey: key })}\n`);

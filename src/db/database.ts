@@ -2,7 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { DatabaseSchema, dataSourceOptions } from './data-source-options';
+import { DatabaseSchema, dataSourceOptions, withEngineColumnTypes } from './data-source-options';
+import { Engine, isPostgresUrl } from './engine';
+import { WakeSignal } from './notify';
+import { openPostgresDatabase } from './postgres-database';
 import { finalizeStatements } from './statement-cache';
 import { WriteSerializer } from './write-serializer';
 
@@ -10,41 +13,65 @@ import { WriteSerializer } from './write-serializer';
 export const DEFAULT_READERS = 2;
 
 export interface Database {
-  /** The writing connection. Write only through `writes`; it also runs the migrations. */
+  engine: Engine;
+  /** The writing connection (on PostgreSQL, the pool). Write only through `writes`; it also runs the migrations. */
   dataSource: DataSource;
   /**
-   * A connection for reads, taken in turn from a small pool. SQLite in WAL mode gives each the last
+   * A connection for reads. On SQLite, taken in turn from a small pool: WAL mode gives each the last
    * committed snapshot, so a query never sees another request's uncommitted (perhaps later rolled
-   * back) rows, and reads run beside writes and beside each other.
+   * back) rows, and reads run beside writes and beside each other. On PostgreSQL, the pool itself.
    */
   readonly reader: DataSource;
   /** The only way to write: see `WriteSerializer`. */
   writes: WriteSerializer;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
+  /**
+   * Calls `listener` when another process (or this one) committed something worth a look now
+   * (`WakeSignal`). PostgreSQL's LISTEN/NOTIFY; never on SQLite, where processes poll. A signal only:
+   * some may be lost (while reconnecting), so readers poll as well.
+   */
+  onWake(listener: (signal: WakeSignal) => void): () => void;
   close(): Promise<void>;
 }
 
 /**
- * Opens the SQLite file (creating its folder) and brings its schema up to date with the migrations.
+ * Opens the database at `location` and brings its schema up to date with the migrations: a
+ * `postgres://` URL (see `openPostgresDatabase`), or else a SQLite file path.
  * `schema` brings the entities and migrations (the app's: `appDatabaseSchema` in `./entities`).
- * `:memory:` is a file of its own in a fresh folder under the OS temp folder, removed on `close()`:
- * SQLite's in-memory databases are one per connection, and the readers must be other connections.
  */
-export async function openDatabase(
-  databasePath: string,
+export function openDatabase(
+  location: string,
   schema: DatabaseSchema,
   onEffectError?: (error: unknown) => void,
   readerCount = DEFAULT_READERS,
+): Promise<Database> {
+  if (isPostgresUrl(location)) return openPostgresDatabase(location, schema, onEffectError);
+  return openSqliteDatabase(location, schema, onEffectError, readerCount);
+}
+
+/**
+ * Opens the SQLite file (creating its folder) and migrates it.
+ * `:memory:` is a file of its own in a fresh folder under the OS temp folder, removed on `close()`:
+ * SQLite's in-memory databases are one per connection, and the readers must be other connections.
+ */
+async function openSqliteDatabase(
+  databasePath: string,
+  schema: DatabaseSchema,
+  onEffectError: ((error: unknown) => void) | undefined,
+  readerCount: number,
 ): Promise<Database> {
   const temporaryFolder = databasePath === ':memory:' ? mkdtempSync(join(tmpdir(), 'deskforge-memory-')) : null;
   const file = temporaryFolder ? join(temporaryFolder, 'deskforge.sqlite') : databasePath;
   if (!temporaryFolder) mkdirSync(dirname(file), { recursive: true });
   const dataSource = new DataSource(dataSourceOptions(file, schema));
-  await dataSource.initialize();
+  await withEngineColumnTypes('sqlite', () => dataSource.initialize());
   await dataSource.runMigrations({ transaction: 'each' });
   const readers = await Promise.all(
-    Array.from({ length: readerCount }, () => new DataSource({ ...dataSourceOptions(file, schema), migrations: [] }).initialize()),
+    Array.from({ length: readerCount }, () => {
+      const reader = new DataSource({ ...dataSourceOptions(file, schema), migrations: [] });
+      return withEngineColumnTypes('sqlite', () => reader.initialize());
+    }),
   );
   const connections = new Set([dataSource, ...readers]);
   for (const connection of connections) {
@@ -55,6 +82,7 @@ export async function openDatabase(
   const writes = new WriteSerializer(dataSource, onEffectError);
   let turn = 0;
   return {
+    engine: 'sqlite',
     dataSource,
     get reader() {
       turn = (turn + 1) % readers.length;
@@ -69,6 +97,7 @@ export async function openDatabase(
         return false;
       }
     },
+    onWake: () => () => undefined,
     async close() {
       await writes.idle();
       for (const connection of connections) await finalizeStatements(connection);

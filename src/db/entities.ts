@@ -9,9 +9,10 @@ import { Project } from '../projects/project.entity';
 import { Webhook } from '../webhooks/webhook.entity';
 import { DatabaseSchema } from './data-source-options';
 import { migrations } from './migrations';
+import { postgresMigrations } from './migrations/postgres';
 
 /** Every entity of every domain: the one place in db/ that knows them. */
 export const entities = [Account, ApiKey, Webhook, Project, Build, Event, Delivery, DeliveryAttempt, Change];
 
 /** The app's database: what `openDatabase` and the TypeORM CLI (`ormconfig.ts`) are given. */
-export const appDatabaseSchema: DatabaseSchema = { entities, migrations };
+export const appDatabaseSchema: DatabaseSchema = { entities, migrations, postgresMigrations };

@@ -1,12 +1,14 @@
-import { EntityManager, EntityTarget, ObjectLiteral, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryFailedError } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { engineOf, forEngine } from './engine';
 
 /**
  * Plain parameterized SQL for the hot write paths. Under load each statement costs a round trip to
  * SQLite's worker thread and back through a busy event loop, so these paths use few statements
  * (RETURNING instead of a read after a write, one multi-row INSERT per table) and skip TypeORM's
  * query builders; values still go through TypeORM's column conversions, so rows read the same
- * whichever way they were written.
+ * whichever way they were written. Statements are written with `?` placeholders, for either engine
+ * (`forEngine`).
  */
 
 /** Most rows (or ids) in one statement: well under SQLite's 32,766 parameters for any of our tables. */
@@ -34,11 +36,22 @@ export function rowsOf<T>(sql: string, parameters: unknown[], all: (callback: Ro
 }
 
 /**
- * Runs one statement on the manager's connection and returns its rows, whatever the statement
- * (TypeORM's SQLite runner drops the RETURNING rows of an INSERT or UPDATE). Errors are TypeORM's
- * `QueryFailedError`, as from `manager.query`.
+ * Runs one statement (`?` placeholders) and returns its rows, whatever the statement: TypeORM's
+ * SQLite runner drops the RETURNING rows of an INSERT or UPDATE, and its PostgreSQL runner answers
+ * an UPDATE with `[rows, count]`. On a manager the statement runs in its transaction; on a data
+ * source, on any of its connections. Errors are TypeORM's `QueryFailedError`, as from `query`.
  */
-export async function queryRows<T>(manager: EntityManager, sql: string, parameters: unknown[] = []): Promise<T[]> {
+export async function queryRows<T>(target: EntityManager | DataSource, sql: string, parameters: unknown[] = []): Promise<T[]> {
+  const manager = target instanceof DataSource ? target.manager : target;
+  if (engineOf(manager) === 'postgres') {
+    const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+    try {
+      const result = await runner.query(forEngine('postgres', sql), parameters, true);
+      return result.records as T[];
+    } finally {
+      if (!manager.queryRunner) await runner.release();
+    }
+  }
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   const connection = (await runner.connect()) as SqliteConnection;
   return rowsOf<T>(sql, parameters, (callback) => connection.all(sql, parameters, callback));
@@ -48,6 +61,17 @@ function columnOf<T extends ObjectLiteral>(manager: EntityManager, target: Entit
   const column = manager.connection.getMetadata(target).findColumnWithPropertyName(property);
   if (!column) throw new Error(`${String(target)} has no column for ${property}`);
   return column;
+}
+
+/**
+ * A Date as the engine stores it, for a statement's parameter: UTC text on SQLite (`storedDatetime`),
+ * the Date itself on PostgreSQL (a `timestamptz`).
+ */
+export function storedTime(target: EntityManager | DataSource, date: Date): string | Date;
+export function storedTime(target: EntityManager | DataSource, date: Date | null): string | Date | null;
+export function storedTime(target: EntityManager | DataSource, date: Date | null): string | Date | null {
+  if (date === null) return null;
+  return engineOf(target) === 'postgres' ? date : storedDatetime(date);
 }
 
 /**
@@ -111,7 +135,7 @@ export function hydrate<T extends ObjectLiteral>(
   return entity as T;
 }
 
-/** A `datetime` column's value as a raw query returns it (UTC text on SQLite), as a Date. */
+/** A date column's value as a raw query returns it (UTC text on SQLite, a Date on PostgreSQL), as a Date. */
 export function datetimeOf(value: string | Date): Date {
   return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
 }

@@ -1,4 +1,6 @@
 import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
+import { engineOf } from './engine';
+import { forgetTransactionSteps } from './notify';
 
 /**
  * Work that many writes of a group share, done in one go: the outbox inserts the events and
@@ -34,17 +36,50 @@ export interface WriteOptions {
 }
 
 /**
- * Every write transaction begins IMMEDIATE: it holds SQLite's write lock from its start (waiting up
- * to `busyTimeout` for other processes). A transaction that read first and wrote later would fail at
- * once (SQLITE_BUSY, no waiting) whenever another process had committed in between; and feed
- * positions are taken under this lock. TypeORM's runner only issues a plain BEGIN, so the BEGIN is
- * ours and the runner is told a transaction is open (its COMMIT and ROLLBACK then work as usual).
+ * On SQLite every write transaction begins IMMEDIATE: it holds SQLite's write lock from its start
+ * (waiting up to `busyTimeout` for other processes). A transaction that read first and wrote later
+ * would fail at once (SQLITE_BUSY, no waiting) whenever another process had committed in between; and
+ * feed positions are taken under this lock. TypeORM's runner only issues a plain BEGIN, so the BEGIN
+ * is ours and the runner is told a transaction is open (its COMMIT and ROLLBACK then work as usual).
+ * On PostgreSQL a plain BEGIN (READ COMMITTED): what must not collide takes row or advisory locks.
  */
-async function beginImmediate(runner: QueryRunner, exec: (sql: string) => Promise<void>): Promise<void> {
+async function begin(runner: QueryRunner, exec: (sql: string) => Promise<void>): Promise<void> {
+  if (engineOf(runner.manager) === 'postgres') {
+    await runner.startTransaction();
+    return;
+  }
   await exec('BEGIN IMMEDIATE');
   // Private to TypeORM's runner: the state its own startTransaction() would leave.
   Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
 }
+
+/**
+ * SQL given as text only (BEGIN, SAVEPOINT, …; several statements at once), run on the runner's
+ * connection: one round trip. Errors are TypeORM's `QueryFailedError`.
+ */
+async function textExecutor(runner: QueryRunner): Promise<(sql: string) => Promise<void>> {
+  const connection = await runner.connect();
+  if (engineOf(runner.manager) === 'postgres') {
+    return async (sql) => {
+      await runner.query(sql);
+    };
+  }
+  const sqlite = connection as ExecConnection;
+  return (sql) => new Promise<void>((resolve, reject) => sqlite.exec(sql, (error) => (error ? reject(new QueryFailedError(sql, [], error)) : resolve())));
+}
+
+/**
+ * PostgreSQL's answers that mean "try the whole transaction again": a deadlock (two transactions
+ * each waiting for a lock the other holds, say a webhook row and the feed's append lock) or a
+ * serialization failure. Nothing of the transaction was kept.
+ */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? (error as { code?: string })?.code;
+  return code === '40P01' || code === '40001';
+}
+
+/** How many times a group that hit a deadlock runs again before its writes fail with it. */
+const RETRIES = 5;
 
 /** Most writes committed together (bounds how long the first of them waits for the others). */
 export const MAX_GROUP = 64;
@@ -138,7 +173,7 @@ export class WriteSerializer {
    * fails undoes the whole transaction: it alone is rejected, and the others run again, each in a
    * savepoint this time. Failures are rare, and a savepoint costs a statement per write.
    */
-  private async commitGroup(group: Unit[], savepoints = false): Promise<void> {
+  private async commitGroup(group: Unit[], savepoints = false, retries = RETRIES): Promise<void> {
     const runner = this.dataSource.createQueryRunner();
     let settled: Settled[];
     try {
@@ -146,6 +181,11 @@ export class WriteSerializer {
     } catch (failure) {
       await runner.rollbackTransaction().catch(() => undefined);
       await runner.release();
+      const cause = failure instanceof WriteFailed ? failure.error : failure;
+      if (retries > 0 && isRetryable(cause)) {
+        await this.commitGroup(group, savepoints, retries - 1);
+        return;
+      }
       if (failure instanceof WriteFailed) {
         group[failure.index].reject(failure.error);
         const others = group.filter((_, index) => index !== failure.index);
@@ -179,10 +219,8 @@ export class WriteSerializer {
    * fails without a savepoint to undo it alone, anything else when the group cannot commit as a whole.
    */
   private async runInTransaction(runner: QueryRunner, group: Unit[], savepoints: boolean): Promise<Settled[]> {
-    const connection = (await runner.connect()) as ExecConnection;
-    const exec = (sql: string) =>
-      new Promise<void>((resolve, reject) => connection.exec(sql, (error) => (error ? reject(new QueryFailedError(sql, [], error)) : resolve())));
-    await beginImmediate(runner, exec);
+    const exec = await textExecutor(runner);
+    await begin(runner, exec);
     const settled: Settled[] = [];
     const deferred = new Deferred();
     // Statements owed by the previous write, sent with the next one's SAVEPOINT in one round trip.
@@ -206,9 +244,10 @@ export class WriteSerializer {
         settled.push({ unit, value, effects });
         owed = savepoints ? 'RELEASE "write"; ' : '';
       } catch (error) {
-        if (!savepoints) throw new WriteFailed(index, error);
+        if (!savepoints || isRetryable(error)) throw new WriteFailed(index, error);
         settled.push({ unit, error });
         owed = 'ROLLBACK TO "write"; RELEASE "write"; ';
+        forgetTransactionSteps(runner);
       }
     }
     if (owed.startsWith('ROLLBACK')) await exec(owed);

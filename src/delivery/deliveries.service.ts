@@ -2,6 +2,7 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
+import { announce } from '../db/notify';
 import { insertRows } from '../db/raw-sql';
 import { WriteTransaction } from '../db/write-serializer';
 import { Conflict, NotFound } from '../errors';
@@ -133,6 +134,7 @@ export class DeliveriesService {
   private async createPending(tx: WriteTransaction, accountId: string, webhookId: string, eventIds: string[], now = this.clock.now()): Promise<Delivery[]> {
     const deliveries = eventIds.map((eventId) => newPendingDelivery(accountId, webhookId, eventId, now));
     await insertRows(tx.manager, Delivery, deliveries);
+    await announce(tx.manager, 'work');
     await this.changes.recordAll(
       tx,
       deliveries.map(({ id, eventId, status }) => ({ topic: 'delivery' as const, message: { id, accountId, webhookId, eventId, status } })),

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { storedDatetime } from '../db/raw-sql';
+import { queryRows, storedTime } from '../db/raw-sql';
 import { DeliveryStatus } from './delivery-status';
 
 /**
@@ -13,7 +13,7 @@ import { DeliveryStatus } from './delivery-status';
  * the last one it took. The next chunk starts at that same time, not after it, so deliveries made
  * in the same millisecond are never skipped; those already taken are left out by then anyway.
  */
-export type RecoveryCursor = string;
+export type RecoveryCursor = string | Date;
 
 export interface RecoveryChunk {
   /** The events to deliver again, one per event. */
@@ -33,7 +33,8 @@ export async function recoverableFailures(
   manager: EntityManager,
   { webhookId, since, before, after, limit }: { webhookId: string; since: Date; before: Date; after: RecoveryCursor | null; limit: number },
 ): Promise<RecoveryChunk> {
-  const rows: Array<{ eventId: string; createdAt: string }> = await manager.query(
+  const rows = await queryRows<{ eventId: string; createdAt: RecoveryCursor }>(
+    manager,
     `SELECT "f"."eventId", "f"."createdAt" FROM "deliveries" "f"
      WHERE "f"."webhookId" = ? AND "f"."createdAt" >= ? AND "f"."createdAt" < ? AND "f"."status" = ?
        AND NOT EXISTS (
@@ -42,7 +43,7 @@ export async function recoverableFailures(
            AND ("o"."status" = ? OR ("o"."createdAt", "o"."id") > ("f"."createdAt", "f"."id")))
      ORDER BY "f"."createdAt"
      LIMIT ?`,
-    [webhookId, after ?? storedDatetime(since), storedDatetime(before), DeliveryStatus.FAILED, DeliveryStatus.PENDING, limit],
+    [webhookId, after ?? storedTime(manager, since), storedTime(manager, before), DeliveryStatus.FAILED, DeliveryStatus.PENDING, limit],
   );
   return {
     eventIds: rows.map((row) => row.eventId),
@@ -80,8 +81,9 @@ export const ATTEMPT_LOOKBACK_MS = 24 * 60 * 60 * 1000;
  * by value (whole milliseconds, so at most a few thousand groups) rather than by sorting every attempt.
  */
 export async function deliveryHistoryCounts(reader: DataSource, webhookId: string, since: Date): Promise<DeliveryHistoryCounts> {
-  const from = storedDatetime(since);
-  const [row]: Array<Record<keyof DeliveryHistoryCounts, number | null>> = await reader.query(
+  const from = storedTime(reader, since);
+  const [row] = await queryRows<Record<keyof DeliveryHistoryCounts, number | string | null>>(
+    reader,
     `WITH
        "touched" ("id") AS (
          SELECT "id" FROM "deliveries"
@@ -100,7 +102,7 @@ export async function deliveryHistoryCounts(reader: DataSource, webhookId: strin
          COUNT(CASE WHEN "status" = ? THEN 1 END) AS "pending"
        FROM "deliveries" WHERE "webhookId" = ? AND "createdAt" >= ?) "created"`,
     [
-      webhookId, storedDatetime(new Date(since.getTime() - ATTEMPT_LOOKBACK_MS)), DeliveryStatus.PENDING, from,
+      webhookId, storedTime(reader, new Date(since.getTime() - ATTEMPT_LOOKBACK_MS)), DeliveryStatus.PENDING, from,
       from,
       DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.PENDING,
       webhookId, from,

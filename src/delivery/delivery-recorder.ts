@@ -7,7 +7,7 @@ import { Metrics } from '../metrics';
 import { Webhook } from '../webhooks/webhook.entity';
 import { WebhookEffect } from './attempt-plan';
 import { DeliveryStatus } from './delivery-status';
-import { applyTransitions, countLateAttempt, insertAttempts } from './delivery.queries';
+import { applyTransitions, clearConsecutiveFailures, countLateAttempt, insertAttempts } from './delivery.queries';
 
 /** One finished attempt and the delivery state it leads to. */
 export interface AttemptOutcome {
@@ -212,12 +212,7 @@ export class DeliveryRecorder {
     const health = new Map<string, Health>();
     for (const outcome of outcomes) trackHealth(health, outcome);
     const cleared = [...health].filter(([, change]) => change.reset && change.failures === 0 && !change.gone).map(([id]) => id);
-    if (cleared.length > 0) {
-      await manager.query(
-        `UPDATE "webhooks" SET "consecutiveFailures" = 0 WHERE "consecutiveFailures" <> 0 AND "id" IN (${cleared.map(() => '?').join(', ')})`,
-        cleared,
-      );
-    }
+    await clearConsecutiveFailures(manager, cleared);
     const disabled: Disabled[] = [];
     const threshold = this.options.disableAfterFailures;
     for (const [id, change] of health) {
@@ -229,8 +224,8 @@ export class DeliveryRecorder {
         .createQueryBuilder()
         .update(Webhook)
         .set({ active: false, disabledReason: reason, updatedAt: this.clock.now() })
-        .where('id = :id AND active = :active', { id, active: true });
-      if (!change.gone) query.andWhere('consecutiveFailures >= :threshold', { threshold });
+        .where('"id" = :id AND "active" = :active', { id, active: true });
+      if (!change.gone) query.andWhere('"consecutiveFailures" >= :threshold', { threshold });
       const result = await query.execute();
       if (result.affected) disabled.push({ id, accountId: change.accountId, reason });
     }

@@ -1,6 +1,8 @@
 import { EntityManager } from 'typeorm';
 import { Clock } from '../clock';
-import { chunks, insertRows, queryRows, storedDatetime, storedValue } from '../db/raw-sql';
+import { engineOf } from '../db/engine';
+import { announce } from '../db/notify';
+import { chunks, insertRows, queryRows, storedTime, storedValue } from '../db/raw-sql';
 import { DeferredBatch, WriteOptions, WriteTransaction } from '../db/write-serializer';
 import { LocalWorker } from '../delivery/delivery-queue';
 import { Delivery, newPendingDelivery } from '../delivery/delivery.entity';
@@ -88,9 +90,7 @@ export class Outbox {
         manager,
         `INSERT INTO "events" ("id", "accountId", "type", "projectId", "buildId", "payload", "createdAt", "test", "position")
          VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
-         RETURNING "id", (SELECT group_concat("webhooks"."id") FROM "webhooks"
-           WHERE "webhooks"."accountId" = "events"."accountId" AND "webhooks"."active" = 1
-             AND instr(',' || "webhooks"."events" || ',', ',' || "events"."type" || ',') > 0) AS "webhookIds"`,
+         RETURNING "id", (${subscribedWebhookIds[engineOf(manager)]}) AS "webhookIds"`,
         chunk.flatMap(({ event }) => [
           event.id,
           event.accountId,
@@ -98,7 +98,7 @@ export class Outbox {
           event.projectId,
           event.buildId,
           event.payload,
-          storedDatetime(event.createdAt),
+          storedTime(manager, event.createdAt),
           storedValue(manager, Event, 'test', event.test),
           event.position,
         ]),
@@ -113,9 +113,21 @@ export class Outbox {
         }
       }
     }
-    await insertRows(manager, Delivery, items.flatMap((item) => item.deliveries));
+    const deliveries = items.flatMap((item) => item.deliveries);
+    await insertRows(manager, Delivery, deliveries);
+    if (deliveries.some((delivery) => !delivery.leaseToken)) await announce(manager, 'work');
   }
 }
+
+/** The ids, comma-separated, of the event's account's active webhooks subscribed to its type (`webhooks.events` is a comma list). */
+const subscribedWebhookIds = {
+  sqlite: `SELECT group_concat("webhooks"."id") FROM "webhooks"
+    WHERE "webhooks"."accountId" = "events"."accountId" AND "webhooks"."active" = 1
+      AND instr(',' || "webhooks"."events" || ',', ',' || "events"."type" || ',') > 0`,
+  postgres: `SELECT string_agg("webhooks"."id", ',') FROM "webhooks"
+    WHERE "webhooks"."accountId" = "events"."accountId" AND "webhooks"."active"
+      AND strpos(',' || "webhooks"."events" || ',', ',' || "events"."type" || ',') > 0`,
+};
 
 /** Writes that record events and touch only their own tables besides (builds, projects): see `Outbox`. */
 export const OUTBOX_WRITE: WriteOptions = { aheadOfDeferred: true };

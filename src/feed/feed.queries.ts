@@ -1,5 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { chunks, queryRows, storedDatetime } from '../db/raw-sql';
+import { engineOf } from '../db/engine';
+import { announce, oncePerTransaction } from '../db/notify';
+import { chunks, queryRows, storedTime } from '../db/raw-sql';
 import { EventType } from '../events/event-type';
 
 /** An event row as the feed reads it. */
@@ -8,7 +10,7 @@ export interface FeedEventRow {
   accountId: string;
   type: EventType;
   projectId: string;
-  createdAt: string;
+  createdAt: string | Date;
   payload: string;
   position: number;
 }
@@ -20,9 +22,11 @@ export interface FeedChangeRow {
 }
 
 /**
- * Where the feed reads committed rows in commit order. On SQLite one writer at a time makes
- * position order commit order, so reading "above the last position seen" misses nothing; another
- * engine supplies its own source (PostgreSQL must stop below the oldest transaction still running).
+ * Where the feed reads committed rows in commit order. Reading "above the last position seen"
+ * misses nothing only if positions are taken in commit order: on SQLite one writer at a time makes
+ * it so; on PostgreSQL every transaction that appends to the feed takes one lock first
+ * (`lockFeedForAppend`), held until it commits, so a transaction cannot take a position until the one
+ * before it has committed or rolled back, and a reader never moves past a transaction still running.
  */
 export interface FeedSource {
   /** The highest positions committed now: a new reader starts there. */
@@ -31,49 +35,65 @@ export interface FeedSource {
   changesAfter(position: number, limit: number): Promise<FeedChangeRow[]>;
 }
 
-/** The SQLite `FeedSource`, reading through the app's reader connections. */
-export function sqliteFeedSource(reader: () => DataSource): FeedSource {
+/** The feed read through the app's reader connections (the same statements on both engines). */
+export function databaseFeedSource(reader: () => DataSource): FeedSource {
   return {
     async heads() {
-      const [row] = (await reader().query(
+      const [row] = await queryRows<{ event: number | string; change: number | string }>(
+        reader(),
         `SELECT (SELECT COALESCE(MAX("position"), 0) FROM "events") AS "event", (SELECT COALESCE(MAX("position"), 0) FROM "changes") AS "change"`,
-      )) as Array<{ event: number; change: number }>;
+      );
       return { event: Number(row.event), change: Number(row.change) };
     },
     eventsAfter(position, limit) {
-      return reader().query(
+      return queryRows(
+        reader(),
         `SELECT "id", "accountId", "type", "projectId", "createdAt", "payload", "position" FROM "events"
          WHERE "position" > ? ORDER BY "position" LIMIT ?`,
         [position, limit],
       );
     },
     changesAfter(position, limit) {
-      return reader().query(`SELECT "position", "topic", "body" FROM "changes" WHERE "position" > ? ORDER BY "position" LIMIT ?`, [position, limit]);
+      return queryRows(reader(), `SELECT "position", "topic", "body" FROM "changes" WHERE "position" > ? ORDER BY "position" LIMIT ?`, [position, limit]);
     },
   };
 }
 
+/** The advisory lock key of appends to the feed ("dfeed" in ASCII). */
+const FEED_LOCK = 0x6466656564;
+
 /**
- * The next event positions for `count` events, taken inside the write transaction (which holds
- * SQLite's write lock from its first statement, see `WriteSerializer`), so positions follow commit order.
+ * Before a transaction appends to the feed: on PostgreSQL, waits for the feed's append lock (held
+ * until this transaction ends, see `FeedSource`) and asks every process to read the feed once it
+ * commits. On SQLite the transaction already holds the write lock.
  */
+async function lockFeedForAppend(manager: EntityManager): Promise<void> {
+  if (engineOf(manager) !== 'postgres') return;
+  await oncePerTransaction(manager, 'feed-lock', () => manager.query(`SELECT pg_advisory_xact_lock(${FEED_LOCK})`));
+  await announce(manager, 'feed');
+}
+
+/** The next event positions for `count` events, taken inside the write transaction, in commit order (see `FeedSource`). */
 export async function nextEventPositions(manager: EntityManager, count: number): Promise<number[]> {
-  const [row] = await queryRows<{ head: number }>(manager, `SELECT COALESCE(MAX("position"), 0) AS "head" FROM "events"`);
+  await lockFeedForAppend(manager);
+  const [row] = await queryRows<{ head: number | string }>(manager, `SELECT COALESCE(MAX("position"), 0) AS "head" FROM "events"`);
   return Array.from({ length: count }, (_, index) => Number(row.head) + index + 1);
 }
 
 /** Appends changes to the feed in the caller's transaction. */
 export async function insertChanges(manager: EntityManager, rows: Array<{ topic: string; body: string }>, now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  await lockFeedForAppend(manager);
   for (const chunk of chunks(rows)) {
     await queryRows(
       manager,
       `INSERT INTO "changes" ("topic", "body", "createdAt") VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}`,
-      chunk.flatMap((row) => [row.topic, row.body, storedDatetime(now)]),
+      chunk.flatMap((row) => [row.topic, row.body, storedTime(manager, now)]),
     );
   }
 }
 
 /** Drops changes at or below `position`: the feed is read live, never replayed from `changes`. */
 export async function pruneChanges(manager: EntityManager, position: number): Promise<void> {
-  await manager.query(`DELETE FROM "changes" WHERE "position" <= ?`, [position]);
+  await queryRows(manager, `DELETE FROM "changes" WHERE "position" <= ?`, [position]);
 }

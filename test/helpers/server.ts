@@ -5,6 +5,7 @@ import { App, AppDependencies, startApp } from '../../src/app';
 import { Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createAccount, TestAccount } from './graphql';
+import { databaseOverrides, freshDatabase } from './test-database';
 
 export interface TestServer {
   app: App;
@@ -26,16 +27,19 @@ export type ConfigOverrides = Partial<Omit<Config, 'webhook' | 'limits' | 'live'
 };
 
 /**
- * The test defaults: port 0, a fresh SQLite file in a temp folder, private URLs allowed, short retries,
+ * The test defaults: port 0, a fresh database (a SQLite file in a temp folder, or a new PostgreSQL
+ * database on the PostgreSQL run, unless `overrides` names one), private URLs allowed, short retries,
  * and no delivery engine (`webhook.dispatch: false`), so no test sends a webhook anywhere unless it
  * asks to with `{ webhook: { dispatch: true } }` and a receiver on 127.0.0.1.
  */
 export function testConfig(dir: string, overrides: ConfigOverrides = {}): Config {
   const base = loadConfig({});
+  const named = overrides.databasePath !== undefined || overrides.databaseUrl !== undefined;
   return {
     ...base,
     port: 0,
     databasePath: join(dir, 'test.sqlite'),
+    ...(named ? {} : databaseOverrides(freshDatabase(dir))),
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     shutdownGraceMs: 2_000,
     ...overrides,
@@ -45,7 +49,7 @@ export function testConfig(dir: string, overrides: ConfigOverrides = {}): Config
   };
 }
 
-/** Starts the real app (HTTP + WebSocket on a free port, real SQLite). `stop()` also removes the temp folder. */
+/** Starts the real app (HTTP + WebSocket on a free port, a real database). `stop()` also removes the temp folder. */
 export async function startTestServer(overrides: ConfigOverrides = {}, deps: AppDependencies = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'deskforge-test-'));
   const config = testConfig(dir, overrides);
