@@ -52,7 +52,7 @@ export async function startDeliveryRig(scope: Scope, options: ServiceOptions = {
   const receiver = await startReceiver(scope);
   const mutations = await scope.worker('mutation-client');
   const service = await scope.service(options);
-  for (const worker of workers) await scope.service({ ...worker, database: { path: service.databasePath, apiKey: service.apiKey } });
+  for (const worker of workers) await scope.service({ ...worker, existing: { database: service.database, apiKey: service.apiKey } });
   await createWebhooks(service, receiver.targets);
   const projectId = await createProject(service);
   return { receiver, mutations, service, projectId };

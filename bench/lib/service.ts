@@ -8,6 +8,7 @@ import { ALL_EVENT_TYPES, CREATE_PROJECT, CREATE_WEBHOOK } from './documents';
 import { graphqlRequest } from './graphql-client';
 import { requireOpenFiles } from './open-files';
 import { pollUntil } from './pacer';
+import { BenchDatabase, databaseEnv, DatabaseHost } from './databases';
 import { ACCOUNT_CLI, PROJECT_ROOT, SERVICE_MAIN } from './paths';
 import { readRssBytes } from './rss';
 
@@ -21,26 +22,29 @@ export interface Service {
   wsUrl: string;
   pid: number;
   apiKey: string;
-  /** Its SQLite file (other processes may share it). */
-  databasePath: string;
+  /** Its database: a SQLite file or a PostgreSQL database (other processes may share it). */
+  database: BenchDatabase;
   rssBytes(): number | undefined;
   /** From spawning the process to its first 200 from /healthz. */
   healthyAfterMs: number;
-  /** SIGTERM (the service's own graceful shutdown), then removes the temp folder. */
+  /** SIGTERM (the service's own graceful shutdown), then removes the temp folder and the database it created. */
   stop(): Promise<void>;
 }
 
-/** Creates an account with the account CLI in the database of `env` (`DATABASE_PATH`). */
-export async function createBenchAccount(env: NodeJS.ProcessEnv): Promise<{ accountId: string; apiKey: string }> {
-  const { stdout } = await execFileAsync(process.execPath, [ACCOUNT_CLI, '--name', 'Bench'], { cwd: PROJECT_ROOT, env, timeout: 30_000 });
+/** Creates an account with the account CLI in `database` (migrating it first if it is new). */
+export async function createBenchAccount(database: BenchDatabase): Promise<{ accountId: string; apiKey: string }> {
+  const { stdout } = await execFileAsync(process.execPath, [ACCOUNT_CLI, '--name', 'Bench'], { cwd: PROJECT_ROOT, env: databaseEnv(database), timeout: 30_000 });
   return JSON.parse(stdout.trim()) as { accountId: string; apiKey: string };
 }
 
 export interface ServiceOptions {
   /** Sockets the service will hold; starting fails early when the open-files limit is lower. */
   openFiles?: number;
-  /** An existing SQLite file (with its account) instead of a fresh one; it is not removed on stop. */
-  database?: { path: string; apiKey: string };
+  /**
+   * An existing database (with its account) instead of a fresh one, e.g. another service's (then the
+   * processes share it); it is not removed on stop.
+   */
+  existing?: { database: BenchDatabase; apiKey: string };
   /** More environment for the service (`DESKFORGE_ROLES`, …). */
   env?: Record<string, string>;
 }
@@ -49,17 +53,19 @@ const execFileAsync = promisify(execFile);
 
 /**
  * Starts `node dist/src/main.js` (what `npm start` runs after building) on a free port with a fresh
- * SQLite file in a temp folder and private URLs allowed, then creates an account with the account CLI.
- * Logs (level info, the default) go to a file in the temp folder, not through the bench.
+ * database from `host` (a SQLite file in a temp folder, or a new PostgreSQL database) and private
+ * URLs allowed, then creates an account with the account CLI. Logs (level info, the default) go to
+ * a file in a temp folder, not through the bench.
  */
-export async function startService(options: ServiceOptions = {}): Promise<Service> {
+export async function startService(host: DatabaseHost, options: ServiceOptions = {}): Promise<Service> {
   if (options.openFiles) requireOpenFiles(options.openFiles);
+  const created = options.existing ? undefined : await host.create();
+  const database = options.existing?.database ?? created!.database;
   const dir = mkdtempSync(join(tmpdir(), 'deskforge-bench-'));
   const logPath = join(dir, 'service.log');
   const env = {
-    ...process.env,
+    ...databaseEnv(database),
     PORT: '0',
-    DATABASE_PATH: options.database?.path ?? join(dir, 'bench.sqlite'),
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     LOG_LEVEL: 'info',
     ...options.env,
@@ -71,10 +77,13 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, SERVICE_MAIN], { cwd: PROJECT_ROOT, env, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   trackChild(child);
-  const cleanUp = async () => {
-    await stopChild(child, 15_000);
-    rmSync(dir, { recursive: true, force: true });
-  };
+  let stopping: Promise<void> | undefined;
+  const cleanUp = () =>
+    (stopping ??= (async () => {
+      await stopChild(child, 15_000);
+      rmSync(dir, { recursive: true, force: true });
+      await created?.drop();
+    })());
 
   try {
     const port = await pollUntil(
@@ -94,10 +103,10 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       'service did not answer /healthz within 30 s',
       20,
     );
-    const apiKey = options.database?.apiKey ?? (await createBenchAccount(env)).apiKey;
+    const apiKey = options.existing?.apiKey ?? (await createBenchAccount(database)).apiKey;
     return {
       healthyAfterMs,
-      databasePath: env.DATABASE_PATH,
+      database,
       origin,
       url: `${origin}/graphql`,
       wsUrl: `ws://127.0.0.1:${port}/graphql`,

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { seedBacklog } from '../lib/backlog-seed';
 import { driveBuilds, startDeliveryRig, startReceiver } from '../lib/delivery-load';
 import { FigureSpec, ratioAtLeast, valueAtMost } from '../lib/figures';
@@ -54,38 +51,34 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
   log(`idle ${((idle ?? 0) / MIB).toFixed(1)} MiB; live throughput ${Math.round(liveRate)}/s`);
   await rig.service.stop();
 
-  const dir = mkdtempSync(join(tmpdir(), 'deskforge-backlog-'));
-  try {
-    const databasePath = join(dir, 'backlog.sqlite');
-    const account = await createBenchAccount({ ...process.env, DATABASE_PATH: databasePath });
-    const receiver = await startReceiver(scope);
-    await receiver.hold();
-    const seededAt = Date.now();
-    const pending = await seedBacklog(databasePath, { events: settings.events, urls: receiver.targets, accountId: account.accountId });
-    log(`seeded ${pending} pending deliveries in ${((Date.now() - seededAt) / 1000).toFixed(1)} s`);
+  // A database of the run's engine that no service has open yet: the account, then the backlog.
+  const { database } = await scope.database();
+  const account = await createBenchAccount(database);
+  const receiver = await startReceiver(scope);
+  await receiver.hold();
+  const seededAt = Date.now();
+  const pending = await seedBacklog(database.location, { events: settings.events, urls: receiver.targets, accountId: account.accountId });
+  log(`seeded ${pending} pending deliveries in ${((Date.now() - seededAt) / 1000).toFixed(1)} s`);
 
-    const service = await scope.service({ database: { path: databasePath, apiKey: account.apiKey } });
-    figures.value('backlog.healthy', service.healthyAfterMs);
-    // The endpoint stays silent: the worker holds its attempts open, the backlog waits in the table.
-    await delay(3_000);
-    const rss = await steadyRss(service.pid);
-    figures.baseline('backlog.rss', idle);
-    figures.value('backlog.rss', rss, { pending });
-    log(`healthy after ${service.healthyAfterMs} ms; RSS with the backlog ${((rss ?? 0) / MIB).toFixed(1)} MiB`);
+  const service = await scope.service({ existing: { database, apiKey: account.apiKey } });
+  figures.value('backlog.healthy', service.healthyAfterMs);
+  // The endpoint stays silent: the worker holds its attempts open, the backlog waits in the table.
+  await delay(3_000);
+  const rss = await steadyRss(service.pid);
+  figures.baseline('backlog.rss', idle);
+  figures.value('backlog.rss', rss, { pending });
+  log(`healthy after ${service.healthyAfterMs} ms; RSS with the backlog ${((rss ?? 0) / MIB).toFixed(1)} MiB`);
 
-    await receiver.release();
-    const releasedAt = Date.now();
-    await delay(settings.warmupMs + settings.windowMs + 200);
-    const from = releasedAt + settings.warmupMs;
-    const to = from + settings.windowMs;
-    const drain = (arrivalsBetween([(await receiver.snapshot()).arrivals], from, to) * 1000) / countedWindowMs(from, to);
-    figures.baseline('backlog.drain', liveRate);
-    figures.value('backlog.drain', drain);
-    log(`drain ${Math.round(drain)}/s`);
-    await service.stop();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await receiver.release();
+  const releasedAt = Date.now();
+  await delay(settings.warmupMs + settings.windowMs + 200);
+  const from = releasedAt + settings.warmupMs;
+  const to = from + settings.windowMs;
+  const drain = (arrivalsBetween([(await receiver.snapshot()).arrivals], from, to) * 1000) / countedWindowMs(from, to);
+  figures.baseline('backlog.drain', liveRate);
+  figures.value('backlog.drain', drain);
+  log(`drain ${Math.round(drain)}/s`);
+  await service.stop();
 }
 
 export const backlogScenario: Scenario = {

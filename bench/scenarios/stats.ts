@@ -7,7 +7,7 @@ import { Scenario, ScenarioContext } from './scenario';
 
 /**
  * `Webhook.stats` on a webhook with a long history: a million deliveries (30 days of them, about
- * 33,000 a day, 1.25 million attempts) written straight into the service's SQLite file, then the
+ * 33,000 a day, 1.25 million attempts) written straight into the service's database, then the
  * stats of the last 24 hours and of all 30 days, each timed over HTTP as a client sees it (median of
  * several requests), against `webhook(id) { id }` on the same service: what any request costs.
  */
@@ -56,7 +56,7 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
   const [webhookId] = await createWebhooks(service, ['http://127.0.0.1:9/stats']);
   const { viewer } = await graphqlRequest<{ viewer: { id: string } }>(service.url, service.apiKey, '{ viewer { id } }');
   log(`seeding ${deliveries.toLocaleString('en-US')} deliveries over ${days} days`);
-  const seeded = await seedHistory({ databasePath: service.databasePath, accountId: viewer.id, webhookId, deliveries, days });
+  const seeded = await seedHistory({ database: service.database, accountId: viewer.id, webhookId, deliveries, days });
   log(`seeded ${seeded.deliveries.toLocaleString('en-US')} deliveries and ${seeded.attempts.toLocaleString('en-US')} attempts in ${seeded.seconds.toFixed(1)} s`);
 
   const ask = <T>(query: string, variables: Record<string, unknown>) => () => graphqlRequest<T>(service.url, service.apiKey, query, variables);
