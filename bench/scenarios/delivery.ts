@@ -1,4 +1,5 @@
 import { DeliveryRig, driveBuilds, Receiver, startDeliveryRig, waitForArrivals, WEBHOOKS } from '../lib/delivery-load';
+import { boundsVerdict, describeBounds, probed, startBoundsProbe } from '../lib/bounds';
 import { Worker } from '../lib/children';
 import { errorMessage } from '../lib/error-message';
 import { FigureSpec, ratioAtLeast, ratioAtMost } from '../lib/figures';
@@ -66,15 +67,25 @@ async function bareThroughput(phase: Phase): Promise<{ rate: number; report: Sen
   return { rate: await throughputOf(phase.receiver, startedAt, settings), report };
 }
 
-async function serviceThroughput(phase: Phase): Promise<{ rate: number; report: MutationReport; missing: number }> {
+/** Also probes what bounds it over the drive (`bounds.ts`: CPU of each process and of PostgreSQL's server, its connections' waits). */
+async function serviceThroughput(phase: Phase, scope: ScenarioContext['scope']): Promise<{ rate: number; report: MutationReport; missing: number; bounds: Record<string, unknown> }> {
   const { settings, receiver } = phase;
+  const postgres = scope.host.postgres;
+  const probe = await startBoundsProbe(
+    [
+      { label: 'service', pid: phase.service.pid, mainThread: true },
+      { label: 'receiver', pid: receiver.worker.pid },
+      { label: 'mutation client', pid: phase.mutations.pid },
+    ],
+    postgres ? { server: postgres, databaseUrl: phase.service.database.location } : undefined,
+  );
   const base = await receiver.count();
   const startedAt = Date.now();
-  const report = await driveBuilds(phase, { durationMs: settings.warmupMs + settings.windowMs });
+  const [report, bounds] = await probed(probe, driveBuilds(phase, { durationMs: settings.warmupMs + settings.windowMs }));
   const rate = await throughputOf(receiver, startedAt, settings);
   const expected = report.events * WEBHOOKS;
   const arrived = await waitForArrivals(receiver, base, expected);
-  return { rate, report, missing: Math.max(0, expected - arrived) };
+  return { rate, report, missing: Math.max(0, expected - arrived), bounds: { ...bounds, verdict: boundsVerdict(bounds), line: describeBounds(bounds) } };
 }
 
 interface LatencyResult {
@@ -117,7 +128,7 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
 
   let serviceRate: number | undefined;
   try {
-    const measured = await serviceThroughput(phase);
+    const measured = await serviceThroughput(phase, scope);
     serviceRate = measured.rate;
     figures.value('delivery.throughput', measured.rate, {
       events: measured.report.events,
@@ -125,8 +136,9 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
       throttled: Number(measured.report.throttled.toFixed(2)),
       missingDeliveries: measured.missing,
       mutationErrors: measured.report.errors,
+      bounds: measured.bounds,
     });
-    log(`service: ${measured.rate.toFixed(0)} deliveries/s`);
+    log(`service: ${measured.rate.toFixed(0)} deliveries/s; ${measured.bounds.line}`);
   } catch (error) {
     figures.fail('delivery.throughput', errorMessage(error));
     log(`service throughput failed: ${errorMessage(error)}`);
