@@ -17,6 +17,7 @@ import { fanoutScenario } from './scenarios/fanout';
 import { memoryScenario } from './scenarios/memory';
 import { queryScenario } from './scenarios/query';
 import { Scenario } from './scenarios/scenario';
+import { scalingScenario } from './scenarios/scaling';
 import { workersScenario } from './scenarios/workers';
 import { statsScenario } from './scenarios/stats';
 
@@ -26,7 +27,7 @@ import { statsScenario } from './scenarios/stats';
  * on PostgreSQL), prints the table and writes bench/results/latest.json. Only in-run ratios are
  * comparable: the machine's speed drifts between runs.
  */
-const SCENARIOS: Scenario[] = [deliveryScenario, fanoutScenario, queryScenario, memoryScenario, backlogScenario, workersScenario, statsScenario];
+const SCENARIOS: Scenario[] = [deliveryScenario, fanoutScenario, queryScenario, memoryScenario, backlogScenario, workersScenario, scalingScenario, statsScenario];
 
 /** One scenario on one engine. */
 interface Run {

@@ -44,18 +44,34 @@ export async function startReceiver(scope: Scope): Promise<Receiver> {
 export interface DeliveryRig {
   receiver: Receiver;
   mutations: Worker;
+  /** The first process: it made the database, the account, the webhooks and the project. */
   service: Service;
+  /** Every service process on that database: `service`, then the others, in start order. */
+  processes: Service[];
+  /** The processes the mutation client sends to (`service` alone unless `mutationsToAll`). */
+  entries: Service[];
   projectId: string;
 }
 
-export async function startDeliveryRig(scope: Scope, options: ServiceOptions = {}, workers: ServiceOptions[] = []): Promise<DeliveryRig> {
+/**
+ * Starts the receiver, the mutation client and a service (`options`), then `others`: more service
+ * processes on the same database (e.g. `DESKFORGE_ROLES=worker`). With `mutationsToAll`, the
+ * mutation client spreads its builds over all of them (see `MutationRun.urls`).
+ */
+export async function startDeliveryRig(
+  scope: Scope,
+  options: ServiceOptions = {},
+  others: ServiceOptions[] = [],
+  { mutationsToAll = false }: { mutationsToAll?: boolean } = {},
+): Promise<DeliveryRig> {
   const receiver = await startReceiver(scope);
   const mutations = await scope.worker('mutation-client');
   const service = await scope.service(options);
-  for (const worker of workers) await scope.service({ ...worker, existing: { database: service.database, apiKey: service.apiKey } });
+  const processes = [service];
+  for (const other of others) processes.push(await scope.service({ ...other, existing: { database: service.database, apiKey: service.apiKey } }));
   await createWebhooks(service, receiver.targets);
   const projectId = await createProject(service);
-  return { receiver, mutations, service, projectId };
+  return { receiver, mutations, service, processes, entries: mutationsToAll ? processes : [service], projectId };
 }
 
 /** How long the service may take to get its first delivery to the receiver before the figure fails. */
@@ -68,11 +84,12 @@ const NO_DELIVERY = `no delivery reached the receiver within ${FIRST_DELIVERY_TI
  * deliveries received since the start; returning true from it stops the run.
  */
 export async function driveBuilds(
-  { receiver, mutations, service, projectId }: DeliveryRig,
+  { receiver, mutations, service, entries, projectId }: DeliveryRig,
   limits: { durationMs: number; maxEvents?: number },
   onProgress: (delivered: number) => boolean | void = () => undefined,
 ): Promise<MutationReport> {
-  const run = { url: service.url, apiKey: service.apiKey, projectId, pipelines: PIPELINES, fanout: WEBHOOKS, maxBacklog: MAX_BACKLOG, ...limits };
+  const urls = entries.length > 1 ? entries.map((entry) => entry.url) : undefined;
+  const run = { url: service.url, urls, apiKey: service.apiKey, projectId, pipelines: PIPELINES, fanout: WEBHOOKS, maxBacklog: MAX_BACKLOG, ...limits };
   const startCount = await receiver.count();
   const startedAt = Date.now();
   let finished = false;
@@ -123,4 +140,11 @@ export async function waitForArrivals(receiver: Receiver, base: number, expected
     timeoutMs + 1_000,
     'receiver count did not settle',
   );
+}
+
+/** Stops the rig's processes (the scope would at its end): the services, last started first, then the load and the receiver. */
+export async function stopDeliveryRig(rig: DeliveryRig): Promise<void> {
+  for (const service of [...rig.processes].reverse()) await service.stop();
+  await rig.mutations.stop();
+  await rig.receiver.worker.stop();
 }

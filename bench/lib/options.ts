@@ -17,14 +17,15 @@ export interface BenchOptions {
 
 export const USAGE = `usage: npm run bench -- [--reps N] [--only SCENARIO[,SCENARIO…]] [--quick] [--engine sqlite|postgres|both]
   --reps N        repeat the whole suite N times and report medians (default 1)
-  --only LIST     run only these scenarios: delivery, fanout, query, memory, backlog, workers, stats
+  --only LIST     run only these scenarios: delivery, fanout, query, memory, backlog, workers, stats,
+                  scaling
   --quick         short smoke run with smaller numbers (not for comparing results); leaves out
                   stats (a million rows to write) unless it is named with --only
   --engine E      the services' database: sqlite (default, a file per service), postgres (a database
                   per service on the server of DESKFORGE_BENCH_DATABASE_URL, an admin URL such as
                   postgres://postgres@127.0.0.1:5432/postgres, or else on a throwaway server the
                   bench starts), or both (each scenario on sqlite, then on postgres; figures labelled
-                  by engine)
+                  by engine). scaling (1, 2, 3 processes) runs on postgres only unless named with --only
 Without "--", npm keeps the flags for itself: --reps N, --quick and --engine E still work (npm passes
 them on as npm_config_reps, npm_config_quick and npm_config_engine), --only does not (it is one of
 npm's own options).`;

@@ -12,6 +12,12 @@ import { serveParent } from '../lib/worker';
  */
 export interface MutationRun {
   url: string;
+  /**
+   * As fast as sustained: several processes of the service on one database, behind no balancer:
+   * pipeline i sends all its mutations to `urls[i % urls.length]` (sticky, like a balancer keeping
+   * connections). Omitted: every mutation goes to `url`.
+   */
+  urls?: string[];
   apiKey: string;
   projectId: string;
   durationMs: number;
@@ -51,9 +57,9 @@ class Builds {
 
   constructor(private readonly run: MutationRun) {}
 
-  private async mutate<T>(query: string, variables: Record<string, unknown>): Promise<T | undefined> {
+  private async mutate<T>(query: string, variables: Record<string, unknown>, url = this.run.url): Promise<T | undefined> {
     try {
-      const data = await graphqlRequest<T>(this.run.url, this.run.apiKey, query, variables);
+      const data = await graphqlRequest<T>(url, this.run.apiKey, query, variables);
       this.report.events += 1;
       return data;
     } catch (error) {
@@ -65,17 +71,17 @@ class Builds {
     }
   }
 
-  async queue(): Promise<string | undefined> {
-    const data = await this.mutate<{ queueBuild: { id: string } }>(QUEUE_BUILD, { input: { projectId: this.run.projectId, ...QUEUE_INPUT } });
+  async queue(url?: string): Promise<string | undefined> {
+    const data = await this.mutate<{ queueBuild: { id: string } }>(QUEUE_BUILD, { input: { projectId: this.run.projectId, ...QUEUE_INPUT } }, url);
     return data?.queueBuild.id;
   }
 
-  async start(id: string): Promise<boolean> {
-    return (await this.mutate(START_BUILD, { id })) !== undefined;
+  async start(id: string, url?: string): Promise<boolean> {
+    return (await this.mutate(START_BUILD, { id }, url)) !== undefined;
   }
 
-  async complete(id: string): Promise<boolean> {
-    return (await this.mutate(COMPLETE_BUILD, { id, input: COMPLETE_INPUT })) !== undefined;
+  async complete(id: string, url?: string): Promise<boolean> {
+    return (await this.mutate(COMPLETE_BUILD, { id, input: COMPLETE_INPUT }, url)) !== undefined;
   }
 }
 
@@ -124,17 +130,19 @@ async function asFastAsSustained(builds: Builds, run: MutationRun): Promise<void
     waitedMs += Date.now() - waitStart;
     return going() ? work() : undefined;
   };
-  const pipeline = async () => {
+  const urls = run.urls?.length ? run.urls : [run.url];
+  const pipeline = async (index: number) => {
+    const url = urls[index % urls.length];
     while (going()) {
-      const id = await step(() => builds.queue());
+      const id = await step(() => builds.queue(url));
       if (!id) continue;
-      if (!(await step(() => builds.start(id)))) continue;
-      await step(() => builds.complete(id));
+      if (!(await step(() => builds.start(id, url)))) continue;
+      await step(() => builds.complete(id, url));
     }
   };
   const pipelines = run.pipelines ?? 4;
   const startedAt = Date.now();
-  await Promise.all(Array.from({ length: pipelines }, pipeline));
+  await Promise.all(Array.from({ length: pipelines }, (_, index) => pipeline(index)));
   builds.report.throttled = waitedMs / (pipelines * Math.max(1, Date.now() - startedAt));
 }
 
