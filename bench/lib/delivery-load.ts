@@ -121,15 +121,23 @@ export async function driveBuilds(
 
 /**
  * Waits until the receiver has `expected` more arrivals than `base`, or nothing arrived for
- * `stallMs`, or `timeoutMs` passed; returns the arrivals since `base`.
+ * `stallMs`, or `timeoutMs` passed; returns the arrivals since `base`. `onCount` sees each count read.
  */
-export async function waitForArrivals(receiver: Receiver, base: number, expected: number, timeoutMs = 15_000, stallMs = 3_000): Promise<number> {
+export async function waitForArrivals(
+  receiver: Receiver,
+  base: number,
+  expected: number,
+  timeoutMs = 15_000,
+  stallMs = 3_000,
+  onCount: (arrived: number) => void = () => undefined,
+): Promise<number> {
   let last = -1;
   let lastChange = Date.now();
   const deadline = Date.now() + timeoutMs;
   return pollUntil(
     async () => {
       const arrived = (await receiver.count()) - base;
+      onCount(arrived);
       if (arrived !== last) {
         last = arrived;
         lastChange = Date.now();

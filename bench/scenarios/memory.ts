@@ -47,21 +47,16 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
 
   const samples: Array<{ deliveries: number; rssMiB: number }> = [];
   const base = await receiver.count();
-  const report = await driveBuilds(
-    rig,
-    { durationMs: limitMs, maxEvents: Math.ceil(deliveries / WEBHOOKS) },
-    (delivered) => {
-      while (samples.length < CHECKPOINTS && delivered >= ((samples.length + 1) * deliveries) / CHECKPOINTS) {
-        samples.push({ deliveries: delivered, rssMiB: (readRssBytes(service.pid) ?? NaN) / MIB });
-      }
-      return samples.length === CHECKPOINTS;
-    },
-  );
-  const arrived = await waitForArrivals(receiver, base, report.events * WEBHOOKS);
-  // The mutation client may finish its events while the last deliveries are still on their way.
-  if (samples.length === CHECKPOINTS - 1 && arrived >= deliveries) {
-    samples.push({ deliveries: arrived, rssMiB: (readRssBytes(service.pid) ?? NaN) / MIB });
-  }
+  const sample = (delivered: number) => {
+    while (samples.length < CHECKPOINTS && delivered >= ((samples.length + 1) * deliveries) / CHECKPOINTS) {
+      samples.push({ deliveries: delivered, rssMiB: (readRssBytes(service.pid) ?? NaN) / MIB });
+    }
+    return samples.length === CHECKPOINTS;
+  };
+  const report = await driveBuilds(rig, { durationMs: limitMs, maxEvents: Math.ceil(deliveries / WEBHOOKS) }, sample);
+  // The mutation client may finish its events while the last deliveries (up to its backlog bound)
+  // are still on their way: the checkpoints they pass are sampled as they arrive.
+  const arrived = await waitForArrivals(receiver, base, report.events * WEBHOOKS, undefined, undefined, (count) => void sample(count));
   if (samples.length < CHECKPOINTS) {
     throw new Error(`only ${arrived} of ${deliveries} deliveries arrived within ${limitMs / 1000} s`);
   }
