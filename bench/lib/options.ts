@@ -27,8 +27,8 @@ export const USAGE = `usage: npm run bench -- [--reps N] [--only SCENARIO[,SCENA
                   bench starts), or both (each scenario on sqlite, then on postgres; figures labelled
                   by engine). scaling (1, 2, 3 processes) runs on postgres only unless named with --only
 Without "--", npm keeps the flags for itself: --reps N, --quick and --engine E still work (npm passes
-them on as npm_config_reps, npm_config_quick and npm_config_engine), --only does not (it is one of
-npm's own options).`;
+them on as npm_config_reps, npm_config_quick and npm_config_engine_strict with the value bare),
+--only does not (it is one of npm's own options).`;
 
 const ENGINE_CHOICES: readonly EngineChoice[] = ['sqlite', 'postgres', 'both'];
 
@@ -39,8 +39,10 @@ function enginesOf(choice: EngineChoice): BenchEngine[] {
 /**
  * Options from the command line, or from what npm makes of them when they are given to `npm run`
  * without `--`: `--quick` becomes `npm_config_quick=true`, `--reps=3` becomes `npm_config_reps=3`,
- * and `--reps 3` becomes `npm_config_reps=true` with `3` passed on as a bare argument (likewise
- * `--engine postgres`: a bare engine name goes to the engine, a bare number to the reps).
+ * and `--reps 3` becomes `npm_config_reps=true` with `3` passed on as a bare argument; `--engine
+ * postgres` and `--engine=postgres` both become `npm_config_engine_strict=true` (npm expands the
+ * abbreviation) with `postgres` passed on bare. A bare engine name goes to the engine, a bare
+ * number to the reps.
  */
 export function parseOptions(argv: string[], env: Record<string, string | undefined>): BenchOptions {
   const { values, positionals } = parseArgs({
@@ -61,7 +63,9 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     const index = positionals.findIndex(matches);
     return index < 0 ? variable : positionals.splice(index, 1)[0];
   };
-  const npmEngine = npmValue(env.npm_config_engine, (value) => (ENGINE_CHOICES as readonly string[]).includes(value.toLowerCase()));
+  // npm reads `--engine` as its own `--engine-strict` (an abbreviation) and passes the value on bare.
+  const npmEngineFlag = env.npm_config_engine ?? (env.npm_config_engine_strict !== undefined ? 'true' : undefined);
+  const npmEngine = npmValue(npmEngineFlag, (value) => (ENGINE_CHOICES as readonly string[]).includes(value.toLowerCase()));
   const npmReps = npmValue(env.npm_config_reps, (value) => /^\d+$/.test(value));
   if (positionals.length > 0) throw new Error(`unexpected argument ${positionals.join(' ')}`);
   const repsText = values.reps ?? npmReps ?? '1';
