@@ -102,7 +102,8 @@ export function databaseNameOf(url: string): string {
 /**
  * PostgreSQL: `DESKFORGE_BENCH_DATABASE_URL` (an admin URL, e.g. postgres://postgres@127.0.0.1:5432/postgres)
  * when set, else a throwaway server (`startThrowawayPostgres`). Each `create()` is a CREATE DATABASE
- * `bench_<pid>_<n>_<random>`; whatever is left when the bench exits (Ctrl-C, a failure) is dropped then.
+ * `bench_<pid>_<n>_<random>`, dropped when its service stops; whatever is left when the bench exits
+ * (Ctrl-C, a failure) is dropped then.
  */
 export async function postgresHost(log: (message: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<DatabaseHost> {
   const given = env.DESKFORGE_BENCH_DATABASE_URL?.trim();
@@ -119,26 +120,27 @@ export async function postgresHost(log: (message: string) => void, env: NodeJS.P
     stopServer = throwaway.stop;
     log(`postgres: throwaway server ${throwaway.version} on 127.0.0.1:${throwaway.port} (data in ${throwaway.dataDir}, fsync on, default settings)`);
   }
-  const live = new Set<string>();
+  const prefix = `bench_${process.pid}_`;
   let created = 0;
-  // Exit hooks run synchronously: psql drops what is left (only needed on a server that outlives the bench).
+  // Exit hooks run synchronously: psql drops whatever of this bench process is left (by the name's
+  // prefix, so also one whose CREATE had not answered yet); only needed on a server that outlives the bench.
   const forgetLeftovers = atExit(() => {
     if (server.throwaway) return;
-    for (const name of live) spawnSync('psql', [server.adminUrl, '-qAt', '-c', `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`], { stdio: 'ignore', timeout: 10_000 });
+    const psql = (sql: string) => spawnSync('psql', [server.adminUrl, '-qAt', '-c', sql], { encoding: 'utf8', timeout: 10_000 });
+    const names = (psql(`SELECT datname FROM pg_database WHERE starts_with(datname, '${prefix}')`).stdout ?? '').split('\n').filter(Boolean);
+    for (const name of names) psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   });
   return {
     engine: 'postgres',
     postgres: server,
     async create() {
-      const name = `bench_${process.pid}_${++created}_${randomBytes(3).toString('hex')}`;
+      const name = `${prefix}${++created}_${randomBytes(3).toString('hex')}`;
       await adminQuery(server.adminUrl, `CREATE DATABASE "${name}"`);
-      live.add(name);
       const location = databaseUrlOf(server.adminUrl, name);
       return {
         database: { engine: 'postgres', location, env: { DATABASE_URL: location } },
         drop: async () => {
           await adminQuery(server.adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-          live.delete(name);
         },
       };
     },
@@ -157,14 +159,19 @@ function redact(url: string): string {
 
 /** The postmaster of the server at `url` when it runs on this machine: the parent of our backend, if /proc shows a `postgres` there. */
 async function localPostmasterPid(url: string): Promise<number | undefined> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   try {
-    const [{ pid }] = await adminQuery<{ pid: number }>(url, 'SELECT pg_backend_pid() AS pid');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    await client.connect();
+    // Read while the connection (its backend process) is still open.
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const stat = readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8');
     if (!stat.includes('(postgres)')) return undefined;
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     return readFileSync(`/proc/${ppid}/comm`, 'utf8').trim() === 'postgres' ? ppid : undefined;
   } catch {
     return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
