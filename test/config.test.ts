@@ -50,6 +50,7 @@ describe('configuration', () => {
   it('shows a database location without its password', () => {
     expect(redactLocation('postgres://deskforge:s3cr3t-pw@db:5432/deskforge')).toBe('postgres://deskforge:***@db:5432/deskforge');
     expect(redactLocation('postgres://deskforge@db/deskforge')).toBe('postgres://deskforge@db/deskforge');
+    expect(redactLocation('postgres://deskforge@db/deskforge?password=s3cr3t-pw&sslmode=require')).toBe('postgres://deskforge@db/deskforge?password=***&sslmode=require');
     expect(redactLocation('./data/deskforge.sqlite')).toBe('./data/deskforge.sqlite');
   });
 
