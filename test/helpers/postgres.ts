@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { forEngine } from '../../src/db/engine';
-import { ROOT } from './build';
+import { ensureBuilt, ROOT } from './build';
+import { ChildServer, spawnServer } from './child-server';
+import { Receiver, startReceiver } from './receiver';
 
 /**
  * Helpers of the PostgreSQL-only tests (test/postgres): the account CLI pointed at DATABASE_URL,
@@ -132,4 +134,48 @@ export async function startPrivateCluster({ password }: { password?: string } = 
     throw error;
   }
   return cluster;
+}
+
+/** What `usePostgresServers` gives each test. */
+export interface PostgresServerRig {
+  receiver: Receiver;
+  /** Spawns `node dist/src/main.js` on the database at `url` (see `spawnServer`); killed after the test if still running. */
+  spawn(url: string, env?: Record<string, string>): Promise<ChildServer>;
+}
+
+/**
+ * `useChildServers` for PostgreSQL: builds once; around every test a receiver (verifying with
+ * `secret`) and servers pointed at DATABASE_URL, given longer to start (several start at once on a
+ * shared machine), SIGKILLed after the test if still running.
+ */
+export function usePostgresServers(secret: string, startTimeoutMs = 40_000): PostgresServerRig {
+  const rig = {} as PostgresServerRig;
+  const children: ChildServer[] = [];
+  beforeAll(() => ensureBuilt(), 120_000);
+  beforeEach(async () => {
+    rig.receiver = await startReceiver(secret);
+    rig.spawn = async (url, env = {}) => {
+      const child = await spawnServer({ DATABASE_PATH: '', ...env, DATABASE_URL: url }, startTimeoutMs);
+      children.push(child);
+      return child;
+    };
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+      await child.exited;
+    }
+    await rig.receiver.close();
+  });
+  return rig;
+}
+
+/** True while the child has not exited. */
+export function alive(child: ChildServer): boolean {
+  return child.process.exitCode === null && child.process.signalCode === null;
+}
+
+/** The server's origin (`http://127.0.0.1:<port>`), for /healthz and /metrics. */
+export function originOf(child: ChildServer): string {
+  return child.url.replace(/\/graphql$/, '');
 }
