@@ -1,5 +1,6 @@
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
 import { gql, gqlOk } from '../helpers/graphql';
+import { connectLiveOk } from '../helpers/live-client';
 import { alive, createAccountAt, originOf, pgRows, PrivateCluster, startPrivateCluster, usePostgresServers } from '../helpers/postgres';
 import { waitFor } from '../helpers/wait-for';
 
@@ -41,8 +42,9 @@ function backgroundLoad(url: string, apiKey: string, lanes = 3) {
  * The database server restarted under the service's feet (a private cluster, `pg_ctl stop -m fast`,
  * or `-m immediate` as in a crash, while deliveries are being made, then started again on the same port): while it is down the
  * process stays up, `/healthz` answers 503 and GraphQL requests fail with a clean error; once it is
- * back the same process is healthy again within seconds, new mutations work, and every delivery,
- * from before the outage too, ends SUCCEEDED with no delivery received more than twice.
+ * back the same process is healthy again within seconds (its LISTEN connection back too), new
+ * mutations work, a subscriber connected throughout hears every event once and in commit order, and
+ * every delivery, from before the outage too, ends SUCCEEDED with no delivery received more than twice.
  */
 describe('PostgreSQL restarted while the service runs', () => {
   const rig = usePostgresServers(SECRET);
@@ -67,10 +69,19 @@ describe('PostgreSQL restarted while the service runs', () => {
       WEBHOOK_RETRY_DELAYS_MS: '200,400,800,1600,3200',
       WEBHOOK_CONCURRENCY: '4',
     });
+    // Its wake-up connection: the one session whose last statement was the LISTEN.
+    const listening = async () =>
+      (await pgRows<{ n: number }>(url, `SELECT count(*)::int AS "n" FROM pg_stat_activity WHERE "datname" = current_database() AND "query" = 'LISTEN deskforge_wake'`))[0].n;
+    await waitFor(async () => (await listening()) === 1, { what: 'the process to LISTEN for wake-ups' });
     const healthz = async () => (await fetch(`${originOf(server)}/healthz`)).status;
     const receiver = rig.receiver;
     receiver.reply(() => ({ delayMs: 150 }));
     const webhook = await createWebhook(server.url, account.apiKey, { url: receiver.url, events: ['PROJECT_CREATED'], secret: SECRET });
+
+    // A live subscriber, connected through the outage: the feed reader must pick up where it was.
+    const live = await connectLiveOk(server.url.replace(/^http/, 'ws'), account.apiKey);
+    const events = live.subscribe<{ events: { id: string } }>('subscription { events { id } }');
+    await waitFor(async () => /^deskforge_subscriptions_active 1$/m.test(await (await fetch(`${originOf(server)}/metrics`)).text()), { what: 'the subscription to be active' });
 
     const load = backgroundLoad(server.url, account.apiKey);
     let pendingAtStop: string[] = [];
@@ -106,12 +117,24 @@ describe('PostgreSQL restarted while the service runs', () => {
       expect(alive(server)).toBe(true);
       const after = await gqlOk(server.url, CREATE_PROJECT, { input: { name: 'After the restart' } }, account.apiKey);
       expect((await gqlOk(server.url, '{ viewer { id } }', {}, other.apiKey)).viewer.id).toBe(other.accountId);
+      // The wake-up connection came back by itself too.
+      await waitFor(async () => (await listening()) === 1, { timeoutMs: 10_000, what: 'the process to LISTEN again' });
       await waitFor(() => load.acked.length >= 40, { timeoutMs: 15_000, what: 'the load to go on after the restart' });
       await load.stop();
       expect(load.acked).not.toContain(after.createProject.id);
       load.acked.push(after.createProject.id);
     } finally {
       await load.stop();
+    }
+    try {
+      // The subscriber heard every event committed, before, during (if any) and after the outage, in commit order, each once.
+      const committed = await pgRows<{ id: string }>(url, `SELECT "id" FROM "events" WHERE "accountId" = ? AND NOT "test" ORDER BY "position"`, [account.accountId]);
+      const lastId = committed.at(-1)!.id;
+      await waitFor(() => events.data.some((data) => data.events.id === lastId), { timeoutMs: 10_000, what: 'the subscriber to hear the last event' });
+      expect(events.error).toBeUndefined();
+      expect(events.data.map((data) => data.events.id)).toEqual(committed.map((row) => row.id));
+    } finally {
+      await live.close();
     }
 
     // Every delivery stored, from before, during and after the outage, ends SUCCEEDED.
