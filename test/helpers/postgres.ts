@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { forEngine } from '../../src/db/engine';
-import { ensureBuilt, ROOT } from './build';
+import { ensureBuilt } from './build';
 import { ChildServer, spawnServer } from './child-server';
 import { Receiver, startReceiver } from './receiver';
 
 /**
- * Helpers of the PostgreSQL-only tests (test/postgres): the account CLI pointed at DATABASE_URL,
- * one-off queries on a database by URL, free ports, and private clusters a test may stop and start.
+ * Helpers of the PostgreSQL-only tests (test/postgres): servers pointed at DATABASE_URL, one-off
+ * queries on a database by URL, free ports, and private clusters a test may stop and start.
  */
 
 const run = promisify(execFile);
@@ -22,23 +22,6 @@ export function postgresEnv(url: string, extra: Record<string, string> = {}): No
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, ...extra };
   delete env.DATABASE_PATH;
   return env;
-}
-
-/** Runs the compiled account CLI (`dist/src/accounts/account-create.cli.js`) with DATABASE_URL set to `url`. */
-export function runAccountCli(url: string, name = 'Acme', timeoutMs = 20_000): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'accounts', 'account-create.cli.js'), '--name', name], {
-    env: postgresEnv(url),
-    encoding: 'utf8',
-    timeout: timeoutMs,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Creates an account in the PostgreSQL database at `url` with the account CLI (the PostgreSQL twin of `createAccountWithCli`). */
-export function createAccountAt(url: string, name = 'Acme'): { accountId: string; apiKey: string } {
-  const result = runAccountCli(url, name);
-  if (result.status !== 0) throw new Error(`account:create failed (${result.status}): ${result.stderr}`);
-  return JSON.parse(result.stdout.trim());
 }
 
 /** One statement on the database at `url` over a connection of its own (`?` placeholders, double-quoted names). */

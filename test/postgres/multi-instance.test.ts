@@ -1,8 +1,8 @@
-import { ChildServer } from '../helpers/child-server';
+import { ChildServer, createAccountWithCli } from '../helpers/child-server';
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
 import { gqlOk } from '../helpers/graphql';
 import { connectLiveOk } from '../helpers/live-client';
-import { alive, createAccountAt, originOf, pgRows, usePostgresServers } from '../helpers/postgres';
+import { alive, originOf, pgRows, usePostgresServers } from '../helpers/postgres';
 import { freshDatabase } from '../helpers/test-database';
 import { waitFor } from '../helpers/wait-for';
 
@@ -93,7 +93,7 @@ describe('three instances on one PostgreSQL database', () => {
   beforeEach(() => {
     url = freshDatabase('');
     // The CLI migrates the empty database first, so the test's trigger can go beside the schema.
-    account = createAccountAt(url);
+    account = createAccountWithCli(url);
   });
 
   function start(env: Record<string, string> = {}): Promise<ChildServer> {

@@ -1,7 +1,8 @@
+import { createAccountWithCli } from '../helpers/child-server';
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
 import { gql, gqlOk } from '../helpers/graphql';
 import { connectLiveOk } from '../helpers/live-client';
-import { alive, createAccountAt, originOf, pgRows, PrivateCluster, startPrivateCluster, usePostgresServers } from '../helpers/postgres';
+import { alive, originOf, pgRows, PrivateCluster, startPrivateCluster, usePostgresServers } from '../helpers/postgres';
 import { waitFor } from '../helpers/wait-for';
 
 const SECRET = 'restart-secret-0123456';
@@ -59,9 +60,9 @@ describe('PostgreSQL restarted while the service runs', () => {
   it.each(['fast', 'immediate'] as const)('stopped -m %s: 503 while down, clean errors, no crash; healthy again after, and every delivery succeeds', async (mode) => {
     const url = cluster.urlOf(`deskforge_${mode}`);
     await pgRows(cluster.urlOf('postgres'), `CREATE DATABASE "deskforge_${mode}"`);
-    const account = createAccountAt(url);
+    const account = createAccountWithCli(url);
     // A second account whose key this process has never seen (so it is not in its key cache).
-    const other = createAccountAt(url, 'Other');
+    const other = createAccountWithCli(url, 'Other');
     const server = await rig.spawn(url, {
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       WEBHOOK_TIMEOUT_MS: '2000',
