@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, databaseLocation, loadConfig } from '../src/config';
+import { redactLocation } from '../src/db/engine';
 
 describe('configuration', () => {
   it('has the contract defaults when nothing is set', () => {
@@ -19,6 +20,38 @@ describe('configuration', () => {
       },
     });
     expect([...config.roles]).toEqual(['api', 'worker']);
+  });
+
+  it('reads DATABASE_URL: PostgreSQL when set, the SQLite file when not', () => {
+    expect(databaseLocation(loadConfig({}))).toBe('./data/deskforge.sqlite');
+    for (const url of ['postgres://deskforge:pw@db.internal:5432/deskforge', 'postgresql://u@127.0.0.1/x?sslmode=require']) {
+      expect(databaseLocation(loadConfig({ DATABASE_URL: url, DATABASE_PATH: '/ignored.sqlite' }))).toBe(url);
+    }
+    expect(databaseLocation(loadConfig({ DATABASE_URL: '  ' }))).toBe('./data/deskforge.sqlite');
+  });
+
+  it.each([
+    ['not a URL', 'not a url s3cr3t-pw'],
+    ['another engine', 'mysql://root:s3cr3t-pw@localhost/db'],
+    ['no host', 'postgres://'],
+    ['no database', 'postgres://u:s3cr3t-pw@localhost:5432/'],
+  ])('refuses a DATABASE_URL with %s, naming it and never its password', (_what, value) => {
+    let message = '';
+    try {
+      loadConfig({ DATABASE_URL: value });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^DATABASE_URL must look like postgres:\/\/user:password@host:5432\/database/);
+    expect(message).not.toContain('s3cr3t-pw');
+  });
+
+  it('shows a database location without its password', () => {
+    expect(redactLocation('postgres://deskforge:s3cr3t-pw@db:5432/deskforge')).toBe('postgres://deskforge:***@db:5432/deskforge');
+    expect(redactLocation('postgres://deskforge@db/deskforge')).toBe('postgres://deskforge@db/deskforge');
+    expect(redactLocation('postgres://deskforge@db/deskforge?password=s3cr3t-pw&sslmode=require')).toBe('postgres://deskforge@db/deskforge?password=***&sslmode=require');
+    expect(redactLocation('./data/deskforge.sqlite')).toBe('./data/deskforge.sqlite');
   });
 
   it('reads DESKFORGE_ROLES: api alone sends nothing, worker alone serves no API', () => {

@@ -2,6 +2,7 @@ import { userText } from '../src/user-text';
 import { COMPLETE_BUILD, CREATE_PROJECT, CREATE_WEBHOOK, QUEUE_BUILD, START_BUILD } from './helpers/fixtures';
 import { gqlOk, TestAccount } from './helpers/graphql';
 import { startServerWithAccount, TestServer } from './helpers/server';
+import { sql } from './helpers/test-database';
 
 /** A lone high and a lone low surrogate around a well-formed pair (which must survive). */
 const LONE = 'App \ud800 \udc00 😀';
@@ -25,7 +26,7 @@ describe('text with lone surrogates is normalized once, before it is stored or s
 
   const run = (query: string, variables: Record<string, unknown> = {}) => gqlOk(server.url, query, variables, account.apiKey);
   const latestPayload = async () => (await run('{ events(first: 1) { nodes { payload } } }')).events.nodes[0].payload;
-  const storedRow = async (table: string, id: string) => (await server.app.db.reader.query(`SELECT * FROM ${table} WHERE id = ?`, [id]))[0];
+  const storedRow = async (table: string, id: string) => (await sql(server.app.db.reader, `SELECT * FROM ${table} WHERE id = ?`, [id]))[0];
 
   it('a project: the answer, the stored row and the project.created body agree', async () => {
     const project = (await run(CREATE_PROJECT, { input: { name: LONE, description: LONE } })).createProject;

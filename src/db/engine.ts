@@ -42,13 +42,17 @@ export function forEngine(engine: Engine, sql: string): string {
   return out;
 }
 
-/** The location without its password, for logs and error messages: `postgres://user:***@host:5432/db`. */
+/**
+ * The location without its passwords, for logs and error messages: `postgres://user:***@host:5432/db`.
+ * The pg driver also takes passwords as parameters (`?password=…`, `?sslpassword=…`): masked too.
+ */
 export function redactLocation(location: string): string {
   if (!isPostgresUrl(location)) return location;
   try {
     const url = new URL(location);
     if (url.password) url.password = '***';
-    return url.toString();
+    for (const key of [...url.searchParams.keys()]) if (/pass/i.test(key)) url.searchParams.set(key, '***');
+    return url.toString().replace(/%2A%2A%2A/g, '***');
   } catch {
     return 'postgres://(malformed)';
   }

@@ -6,7 +6,7 @@ import { rowsOf } from './raw-sql';
  * `DataSource.query` every read prepares its statement, runs it and finalizes it: three trips to
  * SQLite's worker thread, a query runner and a parse each time. A kept statement is one trip.
  * Statements are parameterized, so the SQL text is the key; the least recently used is finalized
- * beyond `MAX_STATEMENTS`. On another driver (PostgreSQL later) reads go through `query`.
+ * beyond `MAX_STATEMENTS`. On PostgreSQL reads go through `query` (the pg driver has its own round trips).
  */
 
 interface SqliteStatement {

@@ -90,6 +90,8 @@ export class Dispatcher implements LocalWorker {
   private readonly claims = new CoalescingRun(() => this.pump());
   private started = false;
   private stopping: Promise<void> | undefined;
+  /** The last claim failed (the database is away): logged once until one works again. */
+  private claimsFailing = false;
 
   constructor(private readonly deps: DispatcherDependencies) {
     const { config } = deps;
@@ -211,6 +213,7 @@ export class Dispatcher implements LocalWorker {
     try {
       while (!this.stopping && this.held.free > 0) {
         const grants = this.held.allocate(await this.queue.dueWebhooks(this.held.saturated()));
+        this.claimsRecovered();
         if (grants.size === 0 || this.stopping) return;
         const claimed = await this.queue.claim(grants);
         if (this.stopping) {
@@ -225,8 +228,15 @@ export class Dispatcher implements LocalWorker {
         if (claimed.length < granted) return;
       }
     } catch (error) {
-      this.deps.logger.warn({ err: error }, 'could not claim deliveries; trying again at the next poll');
+      // Logged once per outage (a database restart would otherwise log every poll).
+      if (!this.claimsFailing) this.deps.logger.warn({ err: error }, 'could not claim deliveries; trying again at every poll');
+      this.claimsFailing = true;
     }
+  }
+
+  private claimsRecovered(): void {
+    if (this.claimsFailing) this.deps.logger.info('claiming deliveries again');
+    this.claimsFailing = false;
   }
 
   private hold(delivery: ClaimedDelivery): void {

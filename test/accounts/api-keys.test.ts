@@ -1,5 +1,6 @@
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
+import { sql } from '../helpers/test-database';
 
 describe('authentication and API keys', () => {
   let server: TestServer;
@@ -30,7 +31,7 @@ describe('authentication and API keys', () => {
       expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
       expect(body.data).toBeUndefined();
     }
-    const projects = await server.app.db.reader.query('SELECT count(*) AS n FROM projects');
+    const projects = await sql(server.app.db.reader, 'SELECT count(*) AS n FROM projects');
     expect(projects[0].n).toBe(0);
   });
 
@@ -63,7 +64,7 @@ describe('authentication and API keys', () => {
     const listed = await gqlOk(server.url, '{ apiKeys { id name } }', {}, acme.apiKey);
     expect(listed.apiKeys.map((k: { name: string }) => k.name).sort()).toEqual(['ci', 'default']);
     expect(JSON.stringify(listed)).not.toContain(key);
-    const stored = await server.app.db.reader.query('SELECT keyHash FROM api_keys WHERE id = ?', [apiKey.id]);
+    const stored = await sql(server.app.db.reader, 'SELECT "keyHash" FROM api_keys WHERE id = ?', [apiKey.id]);
     expect(stored[0].keyHash).toMatch(/^[0-9a-f]{64}$/);
     expect(stored[0].keyHash).not.toContain(key.slice(4));
 

@@ -2,6 +2,7 @@ import { COMPLETE_BUILD, createProject, QUEUE_BUILD, START_BUILD } from '../help
 import { ManualClock } from '../helpers/clock';
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
+import { sql } from '../helpers/test-database';
 
 describe('build lifecycle', () => {
   let server: TestServer;
@@ -22,7 +23,7 @@ describe('build lifecycle', () => {
     gql(server.url, QUEUE_BUILD, { input: { projectId, version: '1.0.0', platform: 'MAC', arch: 'ARM64', ...input } }, key);
   const start = (id: string, key = acme.apiKey) => gql(server.url, START_BUILD, { id }, key);
   const complete = (id: string, input: Record<string, unknown>, key = acme.apiKey) => gql(server.url, COMPLETE_BUILD, { id, input }, key);
-  const eventCount = async () => (await server.app.db.reader.query('SELECT count(*) AS n FROM events'))[0].n as number;
+  const eventCount = async () => (await sql(server.app.db.reader, 'SELECT count(*) AS n FROM events'))[0].n as number;
   const statusOf = async (id: string) => (await gqlOk(server.url, 'query ($id: ID!) { build(id: $id) { status } }', { id }, acme.apiKey)).build.status;
 
   it('runs QUEUED → RUNNING → SUCCESS with times and a whole-second duration', async () => {

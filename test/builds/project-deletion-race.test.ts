@@ -2,6 +2,7 @@ import { createProject, QUEUE_BUILD } from '../helpers/fixtures';
 import { gql, GraphQLResponse, gqlOk } from '../helpers/graphql';
 import { useServerWithAccount } from '../helpers/server';
 import { commitTogether } from '../helpers/write-group';
+import { sql } from '../helpers/test-database';
 
 const ROUNDS = 3;
 const PROJECT_FIELDS = 'project { id name description createdAt updatedAt }';
@@ -20,7 +21,7 @@ describe('build mutations racing deleteProject', () => {
   const queueOn = async (projectId: string) =>
     (await gqlOk(ctx.server.url, QUEUE_BUILD, { input: { projectId, version: '1.0.0', platform: 'MAC', arch: 'ARM64' } }, ctx.account.apiKey)).queueBuild.id as string;
   const eventsOf = async (type: string, projectId: string) =>
-    (await ctx.server.app.db.reader.query('SELECT count(*) AS n FROM events WHERE type = ? AND projectId = ?', [type, projectId]))[0].n as number;
+    (await sql(ctx.server.app.db.reader, 'SELECT count(*) AS n FROM events WHERE type = ? AND "projectId" = ?', [type, projectId]))[0].n as number;
 
   /** `mutation` and `deleteProject`, the one named `first` queued first, committed in one group; the deletion must succeed. */
   async function race(first: 'mutation' | 'delete', projectId: string, mutation: string, variables: Record<string, unknown>): Promise<GraphQLResponse> {

@@ -7,6 +7,7 @@ import { DeferredBatch, WriteTransaction } from '../../src/db/write-serializer';
 import { createAccount, gql, TestAccount } from '../helpers/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
+import { refuseInserts, sql } from '../helpers/test-database';
 
 describe('write serialization', () => {
   let server: TestServer;
@@ -19,10 +20,7 @@ describe('write serialization', () => {
     server.app.bus.subscribe('event', (event) => published.push(event.id));
     // A real failure in the middle of a transaction: the project row is already written when the
     // event insert aborts, so the whole transaction must roll back without touching the others.
-    await server.app.db.dataSource.query(`
-      CREATE TRIGGER fail_some_events BEFORE INSERT ON events
-      WHEN NEW.payload LIKE '%"name":"fail-%'
-      BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+    await refuseInserts(server.app.db.dataSource, 'events', 'fail_some_events', 'injected failure', `NEW.payload LIKE '%"name":"fail-%'`);
   });
   afterAll(() => server.stop());
 
@@ -39,9 +37,9 @@ describe('write serialization', () => {
     expect(failed).toHaveLength(40);
     for (const response of failed) expect(response.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
 
-    const projects = await server.app.db.reader.query('SELECT name FROM projects');
+    const projects = await sql(server.app.db.reader, 'SELECT name FROM projects');
     expect(projects.map((row: { name: string }) => row.name).sort()).toEqual([...succeeded].sort());
-    const events = await server.app.db.reader.query("SELECT id FROM events WHERE type = 'project.created'");
+    const events = await sql(server.app.db.reader, "SELECT id FROM events WHERE type = 'project.created'");
     expect(events).toHaveLength(80);
     await server.app.feed.catchUp();
     expect([...published].sort()).toEqual(events.map((row: { id: string }) => row.id).sort());
@@ -56,10 +54,10 @@ describe('group commit', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deskforge-group-commit-'));
     db = await openDatabase(join(dir, 'group.sqlite'), appDatabaseSchema, (error) => effectErrors.push(error));
-    await db.dataSource.query('CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
-    await db.dataSource.query('CREATE TABLE parents (id TEXT PRIMARY KEY)');
+    await sql(db.dataSource, 'CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
+    await sql(db.dataSource, 'CREATE TABLE parents (id TEXT PRIMARY KEY)');
     // Checked only at COMMIT: a violation makes the whole transaction unable to commit.
-    await db.dataSource.query('CREATE TABLE children (id TEXT PRIMARY KEY, parentId TEXT REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)');
+    await sql(db.dataSource, 'CREATE TABLE children (id TEXT PRIMARY KEY, "parentId" TEXT REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)');
   });
   afterAll(async () => {
     await db.close();
@@ -67,14 +65,14 @@ describe('group commit', () => {
   });
   beforeEach(async () => {
     await db.writes.write(async ({ manager }) => {
-      await manager.query('DELETE FROM notes');
-      await manager.query('DELETE FROM children');
+      await sql(manager, 'DELETE FROM notes');
+      await sql(manager, 'DELETE FROM children');
     });
     effectErrors.length = 0;
   });
 
-  const insertNote = (id: string) => (tx: WriteTransaction) => tx.manager.query('INSERT INTO notes (id, body) VALUES (?, ?)', [id, id]);
-  const storedNotes = async () => (await db.reader.query('SELECT id FROM notes ORDER BY id')).map((row: { id: string }) => row.id);
+  const insertNote = (id: string) => (tx: WriteTransaction) => sql(tx.manager, 'INSERT INTO notes (id, body) VALUES (?, ?)', [id, id]);
+  const storedNotes = async () => (await sql(db.reader, 'SELECT id FROM notes ORDER BY id')).map((row: { id: string }) => row.id);
 
   /** Starts a write that holds the queue until `release()`, so the writes queued meanwhile form one group. */
   function holdQueue(): { release: () => void; done: Promise<unknown> } {
@@ -89,8 +87,8 @@ describe('group commit', () => {
     const writes = ['a', 'b', 'c'].map((id) =>
       db.writes.write(async (tx) => {
         await insertNote(id)(tx);
-        const [{ writer }] = await tx.manager.query('SELECT count(*) AS writer FROM notes');
-        const [{ reader }] = await db.reader.query('SELECT count(*) AS reader FROM notes');
+        const [{ writer }] = await sql(tx.manager, 'SELECT count(*) AS writer FROM notes');
+        const [{ reader }] = await sql(db.reader, 'SELECT count(*) AS reader FROM notes');
         seen.push({ writer, reader });
         return id;
       }),
@@ -172,7 +170,7 @@ describe('group commit', () => {
     const write = (id: string, parentId: string | null) =>
       db.writes.write(async (tx) => {
         runs.push(id);
-        await tx.manager.query('INSERT INTO children (id, parentId) VALUES (?, ?)', [id, parentId]);
+        await sql(tx.manager, 'INSERT INTO children (id, "parentId") VALUES (?, ?)', [id, parentId]);
         tx.afterCommit(() => effects.push(id));
         return id;
       });
@@ -184,7 +182,7 @@ describe('group commit', () => {
     expect(c).toEqual({ status: 'fulfilled', value: 'c' });
     expect(runs).toEqual(['a', 'orphan', 'c', 'a', 'orphan', 'c']);
     expect(effects).toEqual(['a', 'c']);
-    expect((await db.reader.query('SELECT id FROM children ORDER BY id')).map((row: { id: string }) => row.id)).toEqual(['a', 'c']);
+    expect((await sql(db.reader, 'SELECT id FROM children ORDER BY id')).map((row: { id: string }) => row.id)).toEqual(['a', 'c']);
   });
 
   describe('deferred work', () => {
@@ -194,7 +192,7 @@ describe('group commit', () => {
       const batch: DeferredBatch<string> = {
         async flush(manager, ids) {
           flushes.push(ids);
-          await manager.query(`INSERT INTO notes (id, body) VALUES ${ids.map(() => "(?, 'deferred')").join(', ')}`, ids);
+          await sql(manager, `INSERT INTO notes (id, body) VALUES ${ids.map(() => "(?, 'deferred')").join(', ')}`, ids);
         },
       };
       return { batch, flushes };
@@ -207,7 +205,7 @@ describe('group commit', () => {
       const write = (id: string) =>
         db.writes.write(
           async (tx) => {
-            const [{ count }] = await tx.manager.query('SELECT count(*) AS count FROM notes');
+            const [{ count }] = await sql(tx.manager, 'SELECT count(*) AS count FROM notes');
             seen.push(count);
             tx.defer(batch, id);
           },
@@ -237,7 +235,7 @@ describe('group commit', () => {
         deferring('a'),
         deferring('b', true),
         db.writes.write(async (tx) => {
-          [{ count: seenByReader }] = await tx.manager.query('SELECT count(*) AS count FROM notes');
+          [{ count: seenByReader }] = await sql(tx.manager, 'SELECT count(*) AS count FROM notes');
         }),
         deferring('d'),
       ]);

@@ -8,6 +8,7 @@ import { readRssBytes } from '../../bench/lib/rss';
 import { ensureBuilt } from '../helpers/build';
 import { ChildServer, createAccountWithCli, spawnServer } from '../helpers/child-server';
 import { waitFor } from '../helpers/wait-for';
+import { databaseEnv, freshDatabase } from '../helpers/test-database';
 
 const MIB = 1024 * 1024;
 const EVENTS = 10_000;
@@ -44,14 +45,14 @@ describe('a backlog of 200,000 pending deliveries', () => {
   });
 
   it('starts healthy within seconds, keeps memory bounded while draining, and delivers every one', async () => {
-    const databasePath = join(dir, 'backlog.sqlite');
+    const databasePath = freshDatabase(dir, 'backlog');
     const { accountId } = createAccountWithCli(databasePath);
     const port = (receiver.address() as AddressInfo).port;
     const urls = Array.from({ length: WEBHOOKS }, (_, i) => `http://127.0.0.1:${port}/hook/${i}`);
     expect(await seedBacklog(databasePath, { events: EVENTS, urls, accountId })).toBe(EVENTS * WEBHOOKS);
 
     const started = Date.now();
-    child = await spawnServer({ DATABASE_PATH: databasePath, WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }, 30_000);
+    child = await spawnServer({ ...databaseEnv(databasePath), WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }, 30_000);
     const origin = child.url.replace(/\/graphql$/, '');
     await waitFor(async () => (await fetch(`${origin}/healthz`)).status === 200, { timeoutMs: 5_000, what: '/healthz' });
     const healthyAfterMs = Date.now() - started;

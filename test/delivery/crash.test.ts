@@ -1,18 +1,18 @@
-import { join } from 'node:path';
 import { ChildServer, createAccountWithCli, useChildServers } from '../helpers/child-server';
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
 import { gqlOk } from '../helpers/graphql';
 import { Receiver } from '../helpers/receiver';
 import { storedRows } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
+import { databaseEnv, freshDatabase } from '../helpers/test-database';
 
 const SECRET = 'crash-secret-0123456789';
 
-/** Delivery rows with their attempt counts, straight from the SQLite file. */
+/** Delivery rows with their attempt counts, straight from the database. */
 function storedDeliveries(databasePath: string): Promise<Array<{ id: string; status: string; attemptCount: number; attempts: number }>> {
   return storedRows(
     databasePath,
-    'SELECT d.id, d.status, d.attemptCount, (SELECT count(*) FROM delivery_attempts a WHERE a.deliveryId = d.id) AS attempts FROM deliveries d',
+    'SELECT d.id, d.status, d."attemptCount", (SELECT count(*) FROM delivery_attempts a WHERE a."deliveryId" = d.id) AS attempts FROM deliveries d',
   );
 }
 
@@ -24,7 +24,7 @@ describe('crash safety of the compiled server', () => {
 
   function start(databasePath: string, env: Record<string, string> = {}): Promise<ChildServer> {
     return rig.spawn({
-      DATABASE_PATH: databasePath,
+      ...databaseEnv(databasePath),
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       WEBHOOK_RETRY_DELAYS_MS: '200,400,800',
       // What the killed process held is due again once its leases run out.
@@ -35,7 +35,7 @@ describe('crash safety of the compiled server', () => {
   }
 
   it('loses nothing when killed with SIGKILL mid-flight: a restart on the same database delivers every event', async () => {
-    const databasePath = join(dir, 'crash.sqlite');
+    const databasePath = freshDatabase(dir, 'crash');
     const { apiKey } = createAccountWithCli(databasePath);
     // Slow answers keep deliveries in flight; the first three fail, so retries are pending too.
     receiver.reply((request) => (request.index <= 3 ? { status: 500 } : { delayMs: 150 }));
@@ -69,7 +69,7 @@ describe('crash safety of the compiled server', () => {
   });
 
   it('on SIGTERM stops taking work, lets the attempt in flight finish and record, and exits 0', async () => {
-    const databasePath = join(dir, 'term.sqlite');
+    const databasePath = freshDatabase(dir, 'term');
     const { apiKey } = createAccountWithCli(databasePath);
     receiver.reply(() => ({ delayMs: 600 }));
     const server = await start(databasePath, { WEBHOOK_ENDPOINT_CONCURRENCY: '1' });
@@ -87,7 +87,7 @@ describe('crash safety of the compiled server', () => {
   });
 
   it('on SIGTERM cuts off an attempt that outlasts SHUTDOWN_GRACE_MS, still exits 0, and keeps the delivery pending', async () => {
-    const databasePath = join(dir, 'grace.sqlite');
+    const databasePath = freshDatabase(dir, 'grace');
     const { apiKey } = createAccountWithCli(databasePath);
     receiver.reply(() => ({ hang: true }));
     const server = await start(databasePath, { SHUTDOWN_GRACE_MS: '300' });

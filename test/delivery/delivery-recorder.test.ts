@@ -10,6 +10,7 @@ import { ChangeLog } from '../../src/feed/change-log';
 import { noSignals } from '../../src/feed/commit-signals';
 import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';
+import { freshDatabase, sql } from '../helpers/test-database';
 
 describe('delivery recorder', () => {
   let dir: string;
@@ -19,10 +20,9 @@ describe('delivery recorder', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deskforge-recorder-'));
-    db = await openDatabase(join(dir, 'recorder.sqlite'), appDatabaseSchema);
+    db = await openDatabase(freshDatabase(dir, 'recorder'), appDatabaseSchema);
     recorder = new DeliveryRecorder(db, new ChangeLog(systemClock, noSignals), systemClock, new Metrics(), createLogger('silent'), { windowMs: 2, disableAfterFailures: 15 });
-    await db.dataSource.query(
-      `INSERT INTO events (id, accountId, type, projectId, payload, createdAt, test) VALUES ('evt_1', 'acc_1', 'project.created', 'proj_1', '{}', '2024-01-01 00:00:00.000', 0)`,
+    await sql(db.dataSource, `INSERT INTO events (id, "accountId", type, "projectId", payload, "createdAt", test) VALUES ('evt_1', 'acc_1', 'project.created', 'proj_1', '{}', '2024-01-01 00:00:00.000', FALSE)`,
     );
   });
   afterAll(async () => {
@@ -36,8 +36,7 @@ describe('delivery recorder', () => {
     const ids = Array.from({ length: count }, () => `dlv_${(next += 1)}`);
     await db.writes.write(async ({ manager }) => {
       for (const id of ids) {
-        await manager.query(
-          `INSERT INTO deliveries (id, accountId, webhookId, eventId, status, attemptCount, nextAttemptAt, createdAt, leaseToken) VALUES (?, 'acc_1', 'wh_1', 'evt_1', 'pending', 0, NULL, '2024-01-01 00:00:00.000', 'lease_1')`,
+        await sql(manager, `INSERT INTO deliveries (id, "accountId", "webhookId", "eventId", status, "attemptCount", "nextAttemptAt", "createdAt", "leaseToken") VALUES (?, 'acc_1', 'wh_1', 'evt_1', 'pending', 0, NULL, '2024-01-01 00:00:00.000', 'lease_1')`,
           [id],
         );
       }
@@ -65,21 +64,21 @@ describe('delivery recorder', () => {
     expect(writes).toHaveBeenCalledTimes(1);
     writes.mockRestore();
     expect(applied.every(Boolean)).toBe(true);
-    const [{ succeeded }] = await db.reader.query(`SELECT count(*) AS succeeded FROM deliveries WHERE status = 'succeeded'`);
+    const [{ succeeded }] = await sql(db.reader, `SELECT count(*) AS succeeded FROM deliveries WHERE status = 'succeeded'`);
     expect(succeeded).toBe(1_234);
-    const [{ attempts }] = await db.reader.query('SELECT count(*) AS attempts FROM delivery_attempts');
+    const [{ attempts }] = await sql(db.reader, 'SELECT count(*) AS attempts FROM delivery_attempts');
     expect(attempts).toBe(1_234);
     // Each stored outcome is announced to every process through the change feed, in the same transaction.
-    const [{ changes }] = await db.reader.query(`SELECT count(*) AS changes FROM changes WHERE topic = 'delivery'`);
+    const [{ changes }] = await sql(db.reader, `SELECT count(*) AS changes FROM changes WHERE topic = 'delivery'`);
     expect(changes).toBe(1_234);
     expect(recorder.backlog).toBe(0);
   });
 
   it('stores nothing for a delivery whose lease was lost, but keeps the request made as history', async () => {
     const [outcome] = await pendingOutcomes(1);
-    await db.writes.write(({ manager }) => manager.query(`UPDATE deliveries SET leaseToken = 'someone_else' WHERE id = ?`, [outcome.delivery.id]));
+    await db.writes.write(({ manager }) => sql(manager, `UPDATE deliveries SET "leaseToken" = 'someone_else' WHERE id = ?`, [outcome.delivery.id]));
     await expect(recorder.record(outcome)).resolves.toBe(false);
-    const [row] = await db.reader.query('SELECT status, leaseToken FROM deliveries WHERE id = ?', [outcome.delivery.id]);
+    const [row] = await sql(db.reader, 'SELECT status, "leaseToken" FROM deliveries WHERE id = ?', [outcome.delivery.id]);
     expect(row).toEqual({ status: 'pending', leaseToken: 'someone_else' });
   });
 

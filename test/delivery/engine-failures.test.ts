@@ -7,6 +7,7 @@ import { startDeliveryServer, waitForEnded } from '../helpers/deliveries';
 import { Receiver, startReceiver } from '../helpers/receiver';
 import { startTestServer, TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
+import { refuseInserts, sql } from '../helpers/test-database';
 
 /** Every JSON log line a logger writes, parsed. */
 function capturingLogger(): { lines: Array<Record<string, unknown>>; logger: ReturnType<typeof createLogger> } {
@@ -70,14 +71,14 @@ describe('an outcome the database keeps refusing', () => {
   it('is stored again with a bounded back-off, logged once per try and counted, and the request is not made again', async () => {
     const account = await createAccount(server.app);
     const webhook = await createWebhook(server.url, account.apiKey, { url: receiver.url, events: ['PROJECT_CREATED'], secret: receiver.secret });
-    await server.app.db.dataSource.query(`CREATE TRIGGER refuse_attempts BEFORE INSERT ON delivery_attempts BEGIN SELECT RAISE(ABORT, 'injected: the database refuses'); END`);
+    const allowAttempts = await refuseInserts(server.app.db.dataSource, 'delivery_attempts', 'refuse_attempts', 'injected: the database refuses');
     await createProject(server.url, account.apiKey, 'Unrecordable');
     await waitFor(() => lines.filter((line) => line.msg === 'could not store a webhook attempt; trying again').length >= 5, { what: 'five failed tries' });
     const tries = lines.filter((line) => line.msg === 'could not store a webhook attempt; trying again');
     // Doubling from 50 ms, at most 200 ms: never a fixed rate.
     expect(tries.slice(0, 5).map((line) => line.retryInMs)).toEqual([50, 100, 200, 200, 200]);
     expect(await counter(server, 'deskforge_webhook_record_failures_total')).toBeGreaterThanOrEqual(5);
-    await server.app.db.dataSource.query('DROP TRIGGER refuse_attempts');
+    await allowAttempts();
     const [delivery] = await waitForEnded(server, account.apiKey, 1, webhook.id);
     expect(delivery.status).toBe('SUCCEEDED');
     expect(delivery.attemptCount).toBe(1);
@@ -106,7 +107,7 @@ describe('claimed deliveries waiting behind a slow endpoint', () => {
     const webhook = await createWebhook(server.url, account.apiKey, { url: receiver.url, events: ['PROJECT_CREATED'], secret: receiver.secret });
     for (let i = 0; i < 6; i += 1) await createProject(server.url, account.apiKey, `Slow ${i}`);
     await waitFor(async () => {
-      const rows: Array<{ attemptCount: number }> = await server.app.db.reader.query('SELECT attemptCount FROM deliveries WHERE webhookId = ?', [webhook.id]);
+      const rows: Array<{ attemptCount: number }> = await sql(server.app.db.reader, 'SELECT "attemptCount" FROM deliveries WHERE "webhookId" = ?', [webhook.id]);
       return rows.length === 6 && rows.every((row) => row.attemptCount === 1);
     }, { timeoutMs: 15_000, what: 'a first attempt of each delivery' });
     const ids = receiver.requests.map((request) => request.headers['x-deskforge-delivery']);

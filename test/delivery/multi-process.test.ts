@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { ChildServer, createAccountWithCli, useChildServers } from '../helpers/child-server';
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
 import { gqlOk } from '../helpers/graphql';
@@ -6,6 +5,7 @@ import { connectLiveOk } from '../helpers/live-client';
 import { Receiver } from '../helpers/receiver';
 import { storedRows } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
+import { databaseEnv, freshDatabase } from '../helpers/test-database';
 
 const SECRET = 'multi-process-secret-0123';
 const WORKER_CONCURRENCY = 4;
@@ -20,13 +20,13 @@ describe('one api and two workers on one SQLite file', () => {
   let databasePath: string;
   let receiver: Receiver;
   beforeEach(() => {
-    databasePath = join(rig.dir, 'shared.sqlite');
+    databasePath = freshDatabase(rig.dir, 'shared');
     receiver = rig.receiver;
   });
 
   function start(roles: string, env: Record<string, string> = {}): Promise<ChildServer> {
     return rig.spawn({
-      DATABASE_PATH: databasePath,
+      ...databaseEnv(databasePath),
       DESKFORGE_ROLES: roles,
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       WEBHOOK_RETRY_DELAYS_MS: '200,400,800',
@@ -54,7 +54,7 @@ describe('one api and two workers on one SQLite file', () => {
     receiver.reply(() => ({ delayMs: 40 }));
     const webhook = await createWebhook(api.url, apiKey, { url: receiver.url, events: ['PROJECT_CREATED'], secret: SECRET });
     for (let i = 0; i < 5; i += 1) await gqlOk(api.url, CREATE_PROJECT, { input: { name: `Before ${i}` } }, apiKey);
-    const waiting = await storedRows<{ status: string; leaseOwner: string | null }>(databasePath, 'SELECT status, leaseOwner FROM deliveries');
+    const waiting = await storedRows<{ status: string; leaseOwner: string | null }>(databasePath, 'SELECT status, "leaseOwner" FROM deliveries');
     expect(waiting).toEqual(Array.from({ length: 5 }, () => ({ status: 'pending', leaseOwner: null })));
     expect(receiver.requests).toHaveLength(0);
 
@@ -71,7 +71,7 @@ describe('one api and two workers on one SQLite file', () => {
     await waitFor(() => attemptsBy(first) >= 5, { what: 'the first worker to make attempts' });
     first.process.kill('SIGKILL');
     await first.exited;
-    const heldByKilled = await storedRows<{ id: string }>(databasePath, "SELECT id FROM deliveries WHERE status = 'pending' AND leaseOwner = ?", [ownerOf(first)]);
+    const heldByKilled = await storedRows<{ id: string }>(databasePath, `SELECT id FROM deliveries WHERE status = 'pending' AND "leaseOwner" = ?`, [ownerOf(first)]);
 
     const ended = await waitFor(
       async () => {
@@ -97,7 +97,7 @@ describe('one api and two workers on one SQLite file', () => {
       expect(new Set(bodies).size).toBe(1);
     }
     // What the killed worker held was taken over once its leases ran out.
-    const left = await storedRows(databasePath, 'SELECT id FROM deliveries WHERE leaseOwner IS NOT NULL');
+    const left = await storedRows(databasePath, 'SELECT id FROM deliveries WHERE "leaseOwner" IS NOT NULL');
     expect(left).toEqual([]);
   }, 90_000);
 

@@ -8,6 +8,7 @@ import { createProject, createWebhook } from '../helpers/fixtures';
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { Receiver, ReceivedRequest, startReceiver } from '../helpers/receiver';
 import { startTestServer, TestServer } from '../helpers/server';
+import { sql } from '../helpers/test-database';
 
 const SECRET = 'recover-secret-0123456';
 const HOUR = 60 * 60 * 1000;
@@ -182,8 +183,7 @@ describe('recoverFailedDeliveries over many failures', () => {
       expect(data.recoverFailedDeliveries.count).toBe(expected.size);
       expect(expected.size).toBeGreaterThan(2 * RECOVERY_CHUNK);
 
-      const all: Array<{ id: string; eventId: string; status: string }> = await server.app.db.reader.query(
-        `SELECT "id", "eventId", "status" FROM "deliveries" WHERE "webhookId" = ?`,
+      const all: Array<{ id: string; eventId: string; status: string }> = await sql(server.app.db.reader, `SELECT "id", "eventId", "status" FROM "deliveries" WHERE "webhookId" = ?`,
         [webhookId],
       );
       const fresh = all.filter((row) => !stored.has(row.id));
@@ -196,7 +196,7 @@ describe('recoverFailedDeliveries over many failures', () => {
 
       const second = await gql(server.url, RECOVER, { webhookId, since: since.toISOString() }, account.apiKey);
       expect(second.data.recoverFailedDeliveries.count).toBe(0);
-      const untouched = await server.app.db.reader.query(`SELECT COUNT(*) AS "n" FROM "deliveries" WHERE "webhookId" = ?`, [otherWebhookId]);
+      const untouched = await sql(server.app.db.reader, `SELECT COUNT(*) AS "n" FROM "deliveries" WHERE "webhookId" = ?`, [otherWebhookId]);
       expect(untouched[0].n).toBe(count);
     } finally {
       unsubscribe();

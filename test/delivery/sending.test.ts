@@ -5,6 +5,7 @@ import { getDelivery, listDeliveries, startDeliveryServer, waitForEnded, webhook
 import { Receiver, standardSignatureValid, startReceiver } from '../helpers/receiver';
 import { TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
+import { sql } from '../helpers/test-database';
 
 const WHSEC = `whsec_${Buffer.alloc(32, 42).toString('base64')}`;
 const TIMEOUT_MS = 400;
@@ -35,7 +36,7 @@ describe('sending webhooks to a real receiver', () => {
   }
 
   async function storedPayload(eventId: string): Promise<string> {
-    const [row] = await server.app.db.reader.query('SELECT payload FROM events WHERE id = ?', [eventId]);
+    const [row] = await sql(server.app.db.reader, 'SELECT payload FROM events WHERE id = ?', [eventId]);
     return row.payload;
   }
 
@@ -132,8 +133,7 @@ describe('sending webhooks to a real receiver', () => {
     const unsubscribe = server.app.bus.subscribe('delivery', (update) => {
       if (update.accountId !== account.accountId) return;
       seen.push(
-        server.app.db.reader
-          .query('SELECT status, attemptCount FROM deliveries WHERE id = ?', [update.id])
+        sql(server.app.db.reader, 'SELECT status, "attemptCount" FROM deliveries WHERE id = ?', [update.id])
           .then(([row]: Array<{ status: string; attemptCount: number }>) => ({ published: update.status, stored: row.status, attempts: row.attemptCount })),
       );
     });

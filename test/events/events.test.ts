@@ -3,6 +3,7 @@ import { ManualClock } from '../helpers/clock';
 import { COMPLETE_BUILD, createWebhook, QUEUE_BUILD, START_BUILD } from '../helpers/fixtures';
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
+import { refuseInserts, sql } from '../helpers/test-database';
 
 const ALL_EVENTS = ['BUILD_QUEUED', 'BUILD_STARTED', 'BUILD_SUCCEEDED', 'BUILD_FAILED', 'PROJECT_CREATED', 'PROJECT_UPDATED', 'PROJECT_DELETED'];
 
@@ -23,7 +24,7 @@ describe('events and the outbox', () => {
 
   const run = (query: string, variables: Record<string, unknown> = {}, key = acme.apiKey) => gqlOk(server.url, query, variables, key);
   const storedPayload = async (id: string): Promise<string> =>
-    (await server.app.db.reader.query('SELECT payload FROM events WHERE id = ?', [id]))[0].payload;
+    (await sql(server.app.db.reader, 'SELECT payload FROM events WHERE id = ?', [id]))[0].payload;
   const latestEvent = async (key = acme.apiKey) =>
     (await run('{ events(first: 1) { nodes { id type createdAt payload data { project { id name } build { id projectId version platform arch status artifactUrl duration error } } } } }', {}, key))
       .events.nodes[0];
@@ -91,7 +92,7 @@ describe('events and the outbox', () => {
     );
     expect(event.data.build).toBeNull();
     expect((await run('query ($id: ID!) { build(id: $id) { id } }', { id: b })).build).toBeNull();
-    expect(await server.app.db.reader.query('SELECT id FROM builds WHERE projectId = ?', [p])).toEqual([]);
+    expect(await sql(server.app.db.reader, 'SELECT id FROM builds WHERE "projectId" = ?', [p])).toEqual([]);
   });
 
   it('creates one PENDING delivery per active subscribed webhook of the same account, published after commit', async () => {
@@ -140,11 +141,14 @@ describe('events and the outbox', () => {
 
   it('rolls back the change, the event and the deliveries together, and publishes nothing', async () => {
     await createWebhook(server.url, acme.apiKey, { url: 'http://127.0.0.1:9/rollback', events: ALL_EVENTS });
-    await server.app.db.dataSource.query(`
-      CREATE TRIGGER fail_delivery_insert BEFORE INSERT ON deliveries
-      WHEN (SELECT payload FROM events WHERE id = NEW.eventId) LIKE '%"name":"Doomed"%'
-      BEGIN SELECT RAISE(ABORT, 'injected failure after the event insert'); END`);
-    const count = async (table: string) => (await server.app.db.reader.query(`SELECT count(*) AS n FROM ${table}`))[0].n as number;
+    const allowDeliveries = await refuseInserts(
+      server.app.db.dataSource,
+      'deliveries',
+      'fail_delivery_insert',
+      'injected failure after the event insert',
+      `(SELECT payload FROM events WHERE id = NEW."eventId") LIKE '%"name":"Doomed"%'`,
+    );
+    const count = async (table: string) => (await sql(server.app.db.reader, `SELECT count(*) AS n FROM ${table}`))[0].n as number;
     const before = { projects: await count('projects'), events: await count('events'), deliveries: await count('deliveries') };
     published.length = 0;
     try {
@@ -158,7 +162,7 @@ describe('events and the outbox', () => {
       await server.app.feed.catchUp();
       expect(published.map((event) => event.projectId)).toEqual([fine.createProject.id]);
     } finally {
-      await server.app.db.dataSource.query('DROP TRIGGER fail_delivery_insert');
+      await allowDeliveries();
     }
   });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureBuilt, ROOT } from './build';
 import { Receiver, startReceiver } from './receiver';
+import { databaseEnv } from './test-database';
 
 export interface ChildServer {
   process: ChildProcess;
@@ -57,10 +58,10 @@ export function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Pr
   });
 }
 
-/** Creates an account in the database at `databasePath` with the account CLI. */
-export function createAccountWithCli(databasePath: string, name = 'Acme'): { accountId: string; apiKey: string } {
+/** Creates an account in the database at `location` (a SQLite file or a PostgreSQL URL) with the account CLI. */
+export function createAccountWithCli(location: string, name = 'Acme'): { accountId: string; apiKey: string } {
   const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'accounts', 'account-create.cli.js'), '--name', name], {
-    env: { ...process.env, DATABASE_PATH: databasePath },
+    env: { ...process.env, ...databaseEnv(location) },
     encoding: 'utf8',
   });
   if (result.status !== 0) throw new Error(`account:create failed: ${result.stderr}`);

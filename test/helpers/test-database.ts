@@ -63,32 +63,37 @@ export function databaseOverrides(location: string): { databasePath?: string; da
 }
 
 /**
- * Runs a test's SQL (with `?` placeholders, names in double quotes) on either engine; counts come
- * back as numbers whatever the engine (PostgreSQL answers `count(*)` as text).
+ * Runs a test's SQL (with `?` placeholders, camelCase names in double quotes) on either engine.
+ * Text of digits only comes back as a number, whatever the engine: PostgreSQL answers `count(*)`
+ * as text (no test stores such text).
  */
-export async function sql<T = Record<string, unknown>>(target: DataSource | EntityManager, text: string, parameters: unknown[] = []): Promise<T[]> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are typed by the test that reads them, as from `DataSource.query`
+export async function sql<T = any>(target: DataSource | EntityManager, text: string, parameters: unknown[] = []): Promise<T[]> {
   const rows = await queryRows<Record<string, unknown>>(target, text, parameters);
   return rows.map((row) => {
     const converted: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(row)) converted[key] = typeof value === 'string' && /^count|^n$/i.test(key) && /^\d+$/.test(value) ? Number(value) : value;
+    for (const [key, value] of Object.entries(row)) converted[key] = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
     return converted as T;
   });
 }
 
 /**
- * A trigger that refuses every INSERT into `table` with `message`, on either engine; returns how to
- * remove it. For tests of what happens when the database refuses a write.
+ * A trigger that refuses the INSERTs into `table` (those where `when` holds, an SQL condition on
+ * `NEW`, or all) with `message`, on either engine; returns how to remove it. For tests of what
+ * happens when the database refuses a write.
  */
-export async function refuseInserts(source: DataSource, table: string, name: string, message: string): Promise<() => Promise<void>> {
+export async function refuseInserts(source: DataSource, table: string, name: string, message: string, when = 'TRUE'): Promise<() => Promise<void>> {
   if (source.options.type === 'postgres') {
-    await source.query(`CREATE FUNCTION "${name}"() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '${message}'; END $$ LANGUAGE plpgsql`);
+    await source.query(
+      `CREATE FUNCTION "${name}"() RETURNS trigger AS $$ BEGIN IF ${when} THEN RAISE EXCEPTION '${message}'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+    );
     await source.query(`CREATE TRIGGER "${name}" BEFORE INSERT ON "${table}" FOR EACH ROW EXECUTE FUNCTION "${name}"()`);
     return async () => {
       await source.query(`DROP TRIGGER "${name}" ON "${table}"`);
       await source.query(`DROP FUNCTION "${name}"()`);
     };
   }
-  await source.query(`CREATE TRIGGER "${name}" BEFORE INSERT ON "${table}" BEGIN SELECT RAISE(ABORT, '${message}'); END`);
+  await source.query(`CREATE TRIGGER "${name}" BEFORE INSERT ON "${table}" WHEN ${when} BEGIN SELECT RAISE(ABORT, '${message}'); END`);
   return async () => {
     await source.query(`DROP TRIGGER "${name}"`);
   };

@@ -14,6 +14,8 @@ import { openRawSocket } from '../helpers/live-client';
 import { Receiver, startReceiver } from '../helpers/receiver';
 import { startTestServer, TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
+import { sql } from '../helpers/test-database';
+import { databaseEnv, freshDatabase } from '../helpers/test-database';
 
 /** A promise and the function that settles it: what a test holds a receiver or a write with. */
 function gate(): { opened: Promise<void>; open(): void } {
@@ -84,7 +86,7 @@ describe('shutdown: stop accepting first, then drain', () => {
       expect(['refused', 503]).toContain(await createProjectStatus(server, account.apiKey, 'During shutdown'));
       await expect(openRawSocket(server.wsUrl)).rejects.toThrow();
       expect(stopped).toBe(false);
-      expect(await server.app.db.reader.query('SELECT count(*) AS n FROM projects WHERE name = ?', ['During shutdown'])).toEqual([{ n: 0 }]);
+      expect(await sql(server.app.db.reader, 'SELECT count(*) AS n FROM projects WHERE name = ?', ['During shutdown'])).toEqual([{ n: 0 }]);
 
       held.open();
       await stopping;
@@ -172,11 +174,11 @@ describe('SIGTERM to the compiled server', () => {
   });
 
   it('refuses a createProject sent during the shutdown, lets the held attempt finish, and exits 0', async () => {
-    const databasePath = join(dir, 'shutdown.sqlite');
+    const databasePath = freshDatabase(dir, 'shutdown');
     const { apiKey } = createAccountWithCli(databasePath);
     const held = gate();
     receiver.reply(() => ({ until: held.opened }));
-    const child = await spawnServer({ DATABASE_PATH: databasePath, WEBHOOK_ALLOW_PRIVATE_URLS: 'true', SHUTDOWN_GRACE_MS: '10000' });
+    const child = await spawnServer({ ...databaseEnv(databasePath), WEBHOOK_ALLOW_PRIVATE_URLS: 'true', SHUTDOWN_GRACE_MS: '10000' });
     try {
       await createWebhook(child.url, apiKey, { url: receiver.url, events: ['PROJECT_CREATED'] });
       await createProject(child.url, apiKey, 'Before shutdown');
@@ -196,8 +198,8 @@ describe('SIGTERM to the compiled server', () => {
     }
     const db = await openDatabase(databasePath, appDatabaseSchema);
     try {
-      expect(await db.reader.query('SELECT name FROM projects')).toEqual([{ name: 'Before shutdown' }]);
-      expect(await db.reader.query('SELECT status, attemptCount FROM deliveries')).toEqual([{ status: 'succeeded', attemptCount: 1 }]);
+      expect(await sql(db.reader, 'SELECT name FROM projects')).toEqual([{ name: 'Before shutdown' }]);
+      expect(await sql(db.reader, 'SELECT status, "attemptCount" FROM deliveries')).toEqual([{ status: 'succeeded', attemptCount: 1 }]);
     } finally {
       await db.close();
     }

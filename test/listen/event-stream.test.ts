@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { EventStream } from '../../src/listen/event-stream';
 import { ListenedEvent } from '../../src/listen/forwarder';
 import { createAccountWithCli, useChildServers } from '../helpers/child-server';
 import { createProject } from '../helpers/fixtures';
 import { storedEvents } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
+import { databaseEnv, freshDatabase } from '../helpers/test-database';
 
 /**
  * The stream on its own, against a real service process that stops answering without closing
@@ -17,9 +17,9 @@ describe('the event stream of listen', () => {
   afterEach(() => stream?.stop());
 
   it('drops a connection whose pongs stop, reconnects when the service answers again, and resumes after the last event handled', async () => {
-    const databasePath = join(rig.dir, 'stream.sqlite');
+    const databasePath = freshDatabase(rig.dir, 'stream');
     const { accountId, apiKey } = createAccountWithCli(databasePath);
-    const service = await rig.spawn({ DATABASE_PATH: databasePath });
+    const service = await rig.spawn(databaseEnv(databasePath));
     await createProject(service.url, apiKey, 'Before the stream');
 
     const handled: ListenedEvent[] = [];
@@ -47,7 +47,7 @@ describe('the event stream of listen', () => {
     // Events committed by another process while the service is frozen.
     service.process.kill('SIGSTOP');
     await waitFor(() => statuses.some((status) => status.startsWith('connection lost (4499')), { what: `the dead connection to be dropped (${statuses})` });
-    const other = await rig.spawn({ DATABASE_PATH: databasePath });
+    const other = await rig.spawn(databaseEnv(databasePath));
     await createProject(other.url, apiKey, 'While frozen 1');
     await createProject(other.url, apiKey, 'While frozen 2');
     service.process.kill('SIGCONT');

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { generateWebhookSecret } from '../../src/webhooks/webhook-secret';
 import { createAccountWithCli, useChildServers } from '../helpers/child-server';
 import { createProject, UPDATE_PROJECT } from '../helpers/fixtures';
@@ -6,6 +5,7 @@ import { gqlOk } from '../helpers/graphql';
 import { ListenProcess, spawnListen } from '../helpers/listen-process';
 import { storedEvents } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
+import { databaseEnv, freshDatabase } from '../helpers/test-database';
 
 const SECRET = generateWebhookSecret();
 
@@ -19,13 +19,13 @@ describe('listen across a service restart', () => {
   let databasePath: string;
 
   beforeEach(() => {
-    databasePath = join(rig.dir, 'listen.sqlite');
+    databasePath = freshDatabase(rig.dir, 'listen');
   });
   afterEach(async () => {
     await Promise.all(listens.splice(0).map((listen) => listen.stop()));
   });
 
-  const start = (env: Record<string, string> = {}) => rig.spawn({ DATABASE_PATH: databasePath, ...env });
+  const start = (env: Record<string, string> = {}) => rig.spawn({ ...databaseEnv(databasePath), ...env });
 
   /** `deskforge_subscriptions_active` of the service on `port`. */
   async function subscriptionsActive(port: number): Promise<number> {

@@ -6,6 +6,7 @@ import { ListenProcess, spawnListen } from '../helpers/listen-process';
 import { waitForActiveSubscriptions } from '../helpers/live-client';
 import { Receiver, startReceiver } from '../helpers/receiver';
 import { startTestServer, TestServer } from '../helpers/server';
+import { databaseLocation } from '../../src/config';
 import { storedEvents } from '../helpers/stored';
 import { waitFor } from '../helpers/wait-for';
 
@@ -20,7 +21,7 @@ describe('listen', () => {
   let acme: TestAccount;
   let receiver: Receiver;
   const running: ListenProcess[] = [];
-  const eventLog = () => storedEvents(server.config.databasePath, acme.accountId);
+  const eventLog = () => storedEvents(databaseLocation(server.config), acme.accountId);
 
   /** Starts `listen` on the account and waits until its subscription is in place. */
   async function listen(args: string[], key = acme.apiKey): Promise<ListenProcess> {

@@ -75,7 +75,7 @@ describe('subscription events', () => {
       .getRepository(Event)
       .createQueryBuilder('event')
       .where('event.projectId = :id AND event.type = :type', { id: project.id, type: 'project.updated' })
-      .orderBy('event.rowid', 'ASC')
+      .orderBy('event.position', 'ASC')
       .getMany();
     expect(committed).toHaveLength(100);
     expect(received.map((event) => event.id)).toEqual(committed.map((event) => event.id));

@@ -2,6 +2,7 @@ import { createProject, UPDATE_PROJECT } from '../helpers/fixtures';
 import { createAccount, gqlOk, TestAccount } from '../helpers/graphql';
 import { connectLiveOk, LiveClient, waitForActiveSubscriptions } from '../helpers/live-client';
 import { startTestServer, TestServer } from '../helpers/server';
+import { sql } from '../helpers/test-database';
 
 const RESUME = `subscription ($after: ID, $types: [EventType!], $projectId: ID) {
   events(after: $after, types: $types, projectId: $projectId) { id type data { project { id name } } }
@@ -19,7 +20,7 @@ describe('resuming the events subscription (`after`)', () => {
   };
   /** The account's event ids in commit order, straight from the event log. */
   const eventIds = async (account: TestAccount): Promise<string[]> =>
-    ((await server.app.db.reader.query('SELECT id FROM events WHERE accountId = ? AND test = 0 ORDER BY position', [account.accountId])) as Array<{ id: string }>).map((row) => row.id);
+    (await sql<{ id: string }>(server.app.db.reader, 'SELECT id FROM events WHERE "accountId" = ? AND NOT "test" ORDER BY position', [account.accountId])).map((row) => row.id);
 
   beforeAll(async () => {
     server = await startTestServer({ live: { bufferSize: 50 } });

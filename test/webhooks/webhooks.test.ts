@@ -2,6 +2,7 @@ import { testResolver } from '../helpers/dns';
 import { CREATE_WEBHOOK } from '../helpers/fixtures';
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
+import { sql } from '../helpers/test-database';
 
 const WEBHOOK_FIELDS = 'id url events active description disabledReason consecutiveFailures createdAt updatedAt';
 
@@ -157,7 +158,7 @@ describe('webhook management', () => {
       acme.apiKey,
     );
     expect(chosen.rotateWebhookSecret.secret).toBe('my-own-new-secret-123');
-    const stored = await server.app.db.reader.query('SELECT secret, previousSecret, previousSecretExpiresAt FROM webhooks WHERE id = ?', [
+    const stored = await sql(server.app.db.reader, 'SELECT secret, "previousSecret", "previousSecretExpiresAt" FROM webhooks WHERE id = ?', [
       created.webhook.id,
     ]);
     expect(stored[0].secret).toBe('my-own-new-secret-123');
@@ -242,7 +243,7 @@ describe('webhook list pagination', () => {
     expect(pages).toBe(3);
     expect(new Set(seen).size).toBe(45);
     expect([...seen].sort()).toEqual([...ids].sort());
-    const created = await server.app.db.reader.query('SELECT id FROM webhooks ORDER BY createdAt DESC, id DESC');
+    const created = await sql(server.app.db.reader, 'SELECT id FROM webhooks ORDER BY "createdAt" DESC, id DESC');
     expect(seen).toEqual(created.map((row: { id: string }) => row.id));
   });
 
