@@ -8,6 +8,7 @@ import { ALL_EVENT_TYPES, CREATE_PROJECT, CREATE_WEBHOOK } from './documents';
 import { graphqlRequest } from './graphql-client';
 import { requireOpenFiles } from './open-files';
 import { pollUntil } from './pacer';
+import { atExit } from './at-exit';
 import { BenchDatabase, databaseEnv, DatabaseHost } from './databases';
 import { ACCOUNT_CLI, PROJECT_ROOT, SERVICE_MAIN } from './paths';
 import { readRssBytes } from './rss';
@@ -77,10 +78,13 @@ export async function startService(host: DatabaseHost, options: ServiceOptions =
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, SERVICE_MAIN], { cwd: PROJECT_ROOT, env, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   trackChild(child);
+  // On Ctrl-C the child is killed and its folder removed on the way out (see run.ts).
+  const forgetFolder = atExit(() => rmSync(dir, { recursive: true, force: true }));
   let stopping: Promise<void> | undefined;
   const cleanUp = () =>
     (stopping ??= (async () => {
       await stopChild(child, 15_000);
+      forgetFolder();
       rmSync(dir, { recursive: true, force: true });
       await created?.drop();
     })());
