@@ -190,6 +190,8 @@ describe('recoverFailedDeliveries over many failures', () => {
       expect(fresh.every((row) => row.status === DeliveryStatus.PENDING)).toBe(true);
       expect(fresh).toHaveLength(expected.size);
       expect(new Set(fresh.map((row) => row.eventId))).toEqual(expected);
+      // Announced through the feed, which reads a page at a time: all of it once the reader caught up.
+      await server.app.feed.catchUp();
       expect(announced).toHaveLength(expected.size);
       expect(new Set(announced.map((update) => update.id))).toEqual(new Set(fresh.map((row) => row.id)));
       expect(announced.every((update) => update.status === DeliveryStatus.PENDING && update.webhookId === webhookId)).toBe(true);
