@@ -37,6 +37,11 @@ describe('redeliver and testWebhook', () => {
   it('redeliver makes a new delivery of the same event with the byte-identical body', async () => {
     const { webhookId, delivery } = await deliveredOnce();
     expect(delivery.status).toBe('SUCCEEDED');
+    // The new delivery's answer is held until the mutation's own answer is checked: a worker as fast
+    // as the response could otherwise store its attempt before the response reads `attempts`.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    receiver.reply((request) => (request.index === 2 ? { until: answered } : {}));
     const created = (await gqlOk(server.url, REDELIVER, { id: delivery.id }, account.apiKey)).redeliver as DeliveryView;
     expect(created).toMatchObject({ webhookId, status: 'PENDING', attemptCount: 0, attempts: [], event: { id: delivery.event.id } });
     expect(created.id).not.toBe(delivery.id);
@@ -48,6 +53,7 @@ describe('redeliver and testWebhook', () => {
     expect(second.headers['x-deskforge-delivery']).toBe(created.id);
     expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
     expect(second.deskforgeValid && second.standardValid).toBe(true);
+    answer();
     const after = await waitFor(async () => {
       const view = await getDelivery(server, account.apiKey, created.id);
       return view?.status === 'SUCCEEDED' && view;
