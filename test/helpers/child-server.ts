@@ -81,7 +81,7 @@ export interface ChildServerRig {
  * test makes a temp folder and a receiver (verifying with `secret`), then kills the test's servers
  * (SIGKILL if still running), closes the receiver and removes the folder.
  */
-export function useChildServers(secret: string): ChildServerRig {
+export function useChildServers(secret: string, startTimeoutMs?: number): ChildServerRig {
   const rig = {} as ChildServerRig;
   const children: ChildServer[] = [];
   beforeAll(() => ensureBuilt(), 120_000);
@@ -89,7 +89,7 @@ export function useChildServers(secret: string): ChildServerRig {
     rig.dir = mkdtempSync(join(tmpdir(), 'deskforge-child-'));
     rig.receiver = await startReceiver(secret);
     rig.spawn = async (env) => {
-      const child = await spawnServer(env);
+      const child = await spawnServer(env, startTimeoutMs);
       children.push(child);
       return child;
     };

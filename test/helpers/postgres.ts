@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { forEngine } from '../../src/db/engine';
-import { ensureBuilt } from './build';
-import { ChildServer, spawnServer } from './child-server';
-import { Receiver, startReceiver } from './receiver';
+import { ChildServer, useChildServers } from './child-server';
+import { Receiver } from './receiver';
 
 /**
  * Helpers of the PostgreSQL-only tests (test/postgres): servers pointed at DATABASE_URL, one-off
@@ -132,23 +131,11 @@ export interface PostgresServerRig {
  * shared machine), SIGKILLed after the test if still running.
  */
 export function usePostgresServers(secret: string, startTimeoutMs = 40_000): PostgresServerRig {
+  const children = useChildServers(secret, startTimeoutMs);
   const rig = {} as PostgresServerRig;
-  const children: ChildServer[] = [];
-  beforeAll(() => ensureBuilt(), 120_000);
-  beforeEach(async () => {
-    rig.receiver = await startReceiver(secret);
-    rig.spawn = async (url, env = {}) => {
-      const child = await spawnServer({ DATABASE_PATH: '', ...env, DATABASE_URL: url }, startTimeoutMs);
-      children.push(child);
-      return child;
-    };
-  });
-  afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      await child.exited;
-    }
-    await rig.receiver.close();
+  beforeEach(() => {
+    rig.receiver = children.receiver;
+    rig.spawn = (url, env = {}) => children.spawn({ DATABASE_PATH: '', ...env, DATABASE_URL: url });
   });
   return rig;
 }

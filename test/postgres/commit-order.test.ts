@@ -272,6 +272,23 @@ describe('positions from a plain sequence, with no lock (the danger the lock pre
     return client;
   }
 
+  /** A reader of the scratch table that follows a cursor, as the feed reader does: what it saw, in order. */
+  function scratchCursor(reader: Client): { poll(): Promise<void>; seen: string[]; position(): number } {
+    let cursor = 0;
+    const seen: string[] = [];
+    return {
+      seen,
+      position: () => cursor,
+      async poll() {
+        const { rows } = await reader.query('SELECT "position", "label" FROM "scratch_feed" WHERE "position" > $1 ORDER BY "position"', [cursor]);
+        for (const row of rows) {
+          cursor = row.position;
+          seen.push(row.label);
+        }
+      },
+    };
+  }
+
   it('a transaction committing out of sequence order is never seen by a cursor reader', async () => {
     const setup = await connect();
     await setup.query('CREATE TABLE "scratch_feed" ("position" SERIAL PRIMARY KEY, "label" text NOT NULL)');
@@ -287,17 +304,9 @@ describe('positions from a plain sequence, with no lock (the danger the lock pre
     // Neither waited for the other: no lock, so the later position commits first.
     await second.query('COMMIT');
 
-    let cursor = 0;
-    const seen: string[] = [];
-    const poll = async () => {
-      const { rows } = await reader.query('SELECT "position", "label" FROM "scratch_feed" WHERE "position" > $1 ORDER BY "position"', [cursor]);
-      for (const row of rows) {
-        cursor = row.position;
-        seen.push(row.label);
-      }
-    };
+    const { poll, seen, position } = scratchCursor(reader);
     await poll();
-    expect(cursor).toBe(2);
+    expect(position()).toBe(2);
     await first.query('COMMIT');
     await poll();
 
@@ -324,15 +333,7 @@ describe('positions from a plain sequence, with no lock (the danger the lock pre
       what: 'the second transaction to wait for the lock',
     });
 
-    let cursor = 0;
-    const seen: string[] = [];
-    const poll = async () => {
-      const { rows } = await reader.query('SELECT "position", "label" FROM "scratch_feed" WHERE "position" > $1 ORDER BY "position"', [cursor]);
-      for (const row of rows) {
-        cursor = row.position;
-        seen.push(row.label);
-      }
-    };
+    const { poll, seen, position } = scratchCursor(reader);
     await poll();
     expect(seen).toEqual([]);
     await first.query('COMMIT');
