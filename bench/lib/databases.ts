@@ -205,7 +205,8 @@ export function postgresBinDir(): string {
   return join(root, versions[versions.length - 1], 'bin');
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nobody listens on right now (the tests' PostgreSQL clusters use it too). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,10 +1,10 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { freePort } from '../../bench/lib/databases';
 import { forEngine } from '../../src/db/engine';
 import { ChildServer, useChildServers } from './child-server';
 import { Receiver } from './receiver';
@@ -34,17 +34,7 @@ export async function pgRows<T = Record<string, unknown>>(url: string, text: str
   }
 }
 
-/** A loopback port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** The folder of initdb and pg_ctl: `DESKFORGE_TEST_POSTGRES_BIN`, else the newest /usr/lib/postgresql/<n>/bin. */
 function postgresBin(): string {
