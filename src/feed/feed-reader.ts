@@ -79,10 +79,15 @@ export class FeedReader {
     await this.reads.running;
   }
 
+  /**
+   * Publishes what was committed before the call (this process's last writes among it), then stops:
+   * whatever still listens at shutdown hears of every write the process finished.
+   */
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.pruneTimer);
+    await this.catchUp();
+    this.stopped = true;
     await this.reads.running;
   }
 

@@ -33,6 +33,43 @@ describe('feed reader', () => {
     await reader.stop();
   });
 
+  it('publishes at stop what was committed before it, even while a read was under way, and nothing after', async () => {
+    const changes = [webhookChange(1)];
+    const bus = new InProcessEventBus();
+    const heard: string[] = [];
+    bus.subscribe('webhook', ({ id }) => heard.push(id));
+    const source = arraySource(changes);
+    // The first read after start is held, so the stop comes while it runs and the last change is committed meanwhile.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    const reader = new FeedReader({
+      source: {
+        ...source,
+        changesAfter: (position, limit) => {
+          const rows = source.changesAfter(position, limit); // what is committed now
+          return (reads += 1) === 1 ? held.then(() => rows) : rows;
+        },
+      },
+      bus,
+      clock: new ManualClock(),
+      logger: createLogger('silent'),
+      pollMs: 60_000,
+      readEvents: false,
+    });
+    await reader.start();
+    reader.wake();
+    changes.push(webhookChange(2));
+    const stopping = reader.stop();
+    release();
+    await stopping;
+    expect(heard).toEqual(['wh_1', 'wh_2']);
+    changes.push(webhookChange(3));
+    reader.wake();
+    await reader.catchUp();
+    expect(heard).toEqual(['wh_1', 'wh_2']);
+  });
+
   it('prunes only what it had read a retention period ago', async () => {
     const changes = [webhookChange(1), webhookChange(2)];
     const manual = new ManualClock();

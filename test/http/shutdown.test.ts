@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { databaseLocation } from '../../src/config';
 import { openDatabase } from '../../src/db/database';
 import { appDatabaseSchema } from '../../src/db/entities';
 import { CommittedEvent, DeliveryUpdate } from '../../src/event-bus';
@@ -108,8 +109,6 @@ describe('shutdown: stop accepting first, then drain', () => {
       let received = '';
       socket.on('data', (chunk) => (received += chunk.toString('latin1')));
       const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-      const committed: string[] = [];
-      server.app.bus.subscribe('event', (event) => committed.push(JSON.parse(event.payload).data.project.name));
 
       // The first request is in flight (its write held) when the shutdown starts; the second comes after it on the same connection.
       const writes = gate();
@@ -129,7 +128,15 @@ describe('shutdown: stop accepting first, then drain', () => {
       expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual({
         errors: [{ message: 'The server is shutting down; retry later', extensions: { code: 'SERVICE_UNAVAILABLE' } }],
       });
-      expect(committed).toEqual(['Accepted before']);
+      // What was committed is read from the tables once the server has stopped (its feed may have stopped before publishing it).
+      const db = await openDatabase(databaseLocation(server.config), appDatabaseSchema);
+      try {
+        const events = await sql(db.reader, 'SELECT type, payload FROM events ORDER BY position');
+        expect(events.map((event) => [event.type, JSON.parse(String(event.payload)).data.project.name])).toEqual([['project.created', 'Accepted before']]);
+        expect(await sql(db.reader, 'SELECT name FROM projects')).toEqual([{ name: 'Accepted before' }]);
+      } finally {
+        await db.close();
+      }
     } finally {
       socket.destroy();
       await server.stop();
