@@ -47,13 +47,11 @@ export class BuildsService {
       throw new InvalidInput('version', `"version" must be 1 to ${VERSION_MAX} characters`);
     }
     return this.db.writes.write(async (tx) => {
-      const project = await projectIn(tx, accountId, input.projectId);
-      if (!project) throw new NotFound('Project');
       const queuedAt = this.clock.now();
       const build = Object.assign(new Build(), {
         id: newId('build', queuedAt.getTime()),
         accountId,
-        projectId: project.id,
+        projectId: input.projectId,
         version,
         platform: input.platform,
         arch: input.arch,
@@ -64,11 +62,16 @@ export class BuildsService {
         startedAt: null,
         finishedAt: null,
       });
-      await queryRows(
+      // Inserted only if the account has the project, which the same statement returns.
+      const [row] = await queryRows<Record<string, unknown>>(
         tx.manager,
-        'INSERT INTO "builds" ("id", "accountId", "projectId", "version", "platform", "arch", "status", "queuedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [build.id, accountId, project.id, version, build.platform, build.arch, build.status, storedValue(tx.manager, Build, 'queuedAt', build.queuedAt)],
+        `INSERT INTO "builds" ("id", "accountId", "projectId", "version", "platform", "arch", "status", "queuedAt")
+         SELECT ?, ?, "id", ?, ?, ?, ?, ? FROM "projects" WHERE "id" = ? AND "accountId" = ?
+         RETURNING ${projectOfBuild(tx)}`,
+        [build.id, accountId, version, build.platform, build.arch, build.status, storedValue(tx.manager, Build, 'queuedAt', build.queuedAt), input.projectId, accountId],
       );
+      if (!row) throw new NotFound('Project');
+      const project = projectFrom(tx, row);
       this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, project, buildData(build));
       build.project = project;
       return build;
@@ -95,15 +98,17 @@ export class BuildsService {
   }
 
   /**
-   * Applies `changes` if the build is in state `from`, in one statement that also returns the build;
-   * only when nothing matched does a second read tell NOT_FOUND from CONFLICT.
+   * Applies `changes` if the build is in state `from`, in one statement that also returns the build
+   * and its project (a mutation in a busy write group costs one statement of its own); only when
+   * nothing matched does a second read tell NOT_FOUND from CONFLICT.
    */
   private transition(accountId: string, id: string, from: BuildStatus, changes: Partial<Build>, type: EventType): Promise<Build> {
     return this.db.writes.write(async (tx: WriteTransaction) => {
       const set = setClause(tx.manager, Build, changes);
+      // A build is deleted with its project, so the build found has its project, read in the same statement.
       const [row] = await queryRows<Record<string, unknown>>(
         tx.manager,
-        `UPDATE "builds" SET ${set.sql} WHERE "id" = ? AND "accountId" = ? AND "status" = ? RETURNING *`,
+        `UPDATE "builds" SET ${set.sql} WHERE "id" = ? AND "accountId" = ? AND "status" = ? RETURNING *, ${projectOfBuild(tx)}`,
         [...set.parameters, id, accountId, from],
       );
       if (!row) {
@@ -112,8 +117,7 @@ export class BuildsService {
         throw new Conflict(`Build is ${current.status.toUpperCase()}; this needs a ${from.toUpperCase()} build`);
       }
       const build = hydrate(tx.manager, Build, row);
-      // A build is deleted with its project, so in the transaction that found the build its project is there.
-      const project = (await projectIn(tx, accountId, build.projectId))!;
+      const project = projectFrom(tx, row);
       this.outbox.record(tx, accountId, type, project, buildData(build));
       build.project = project;
       return build;
@@ -122,13 +126,21 @@ export class BuildsService {
 }
 
 /**
- * The project as this transaction sees it. Builds returned by a write carry it (`build.project`), so
- * their answer shows the project as it was when the write committed, even if a deletion committed
- * right after.
+ * A RETURNING list giving the written build's project, as this transaction sees it, one column per
+ * scalar subquery (`project.<column>`). Builds returned by a write carry it (`build.project`), so their
+ * answer shows the project as it was when the write committed, even if a deletion committed right after.
  */
-async function projectIn(tx: WriteTransaction, accountId: string, id: string): Promise<Project | null> {
-  const [row] = await queryRows<Record<string, unknown>>(tx.manager, 'SELECT * FROM "projects" WHERE "id" = ? AND "accountId" = ?', [id, accountId]);
-  return row ? hydrate(tx.manager, Project, row) : null;
+function projectOfBuild(tx: WriteTransaction): string {
+  return tx.manager.connection
+    .getMetadata(Project)
+    .columns.map((column) => `(SELECT "p"."${column.databaseName}" FROM "projects" "p" WHERE "p"."id" = "builds"."projectId") AS "project.${column.databaseName}"`)
+    .join(', ');
+}
+
+/** The project of a row returned with `projectOfBuild`. */
+function projectFrom(tx: WriteTransaction, row: Record<string, unknown>): Project {
+  const columns = tx.manager.connection.getMetadata(Project).columns;
+  return hydrate(tx.manager, Project, Object.fromEntries(columns.map((column) => [column.databaseName, row[`project.${column.databaseName}`]])));
 }
 
 function checkCompletion(input: CompleteBuildFields): Pick<Build, 'status' | 'artifactUrl' | 'error'> {

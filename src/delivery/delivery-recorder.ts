@@ -40,6 +40,12 @@ export interface DeliveryRecorderOptions {
   disableAfterFailures: number;
 }
 
+/**
+ * Most outcomes in one transaction: a larger batch would hold the one writer long enough for the
+ * worker's claims and the mutations queued behind it to wait (and the worker to run dry meanwhile).
+ */
+const MAX_BATCH = 500;
+
 const OUTCOME_LABEL: Record<DeliveryStatus, 'succeeded' | 'failed' | 'retried'> = {
   [DeliveryStatus.SUCCEEDED]: 'succeeded',
   [DeliveryStatus.FAILED]: 'failed',
@@ -70,8 +76,9 @@ interface Health {
 
 /**
  * Writes attempt outcomes with group commit: outcomes arriving within a few milliseconds (or while
- * the previous batch is being written) go into ONE transaction: attempt rows, delivery updates and
- * webhook counters, and the `delivery` (and `webhook`, when one is disabled) changes of the feed.
+ * the previous batch is being written) go into ONE transaction (up to `MAX_BATCH`): attempt rows,
+ * delivery updates and webhook counters, and the `delivery` (and `webhook`, when one is disabled)
+ * changes of the feed.
  * Only after that commit are the callers told, so a delivery counts as succeeded only once its
  * success is stored.
  */
@@ -125,7 +132,7 @@ export class DeliveryRecorder {
     this.timer = undefined;
     this.draining ??= (async () => {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0);
+        const batch = this.queue.splice(0, MAX_BATCH);
         this.writing = batch.length;
         await this.writeBatch(batch);
         this.writing = 0;
@@ -159,9 +166,9 @@ export class DeliveryRecorder {
   }
 
   /**
-   * One transaction for everything waiting, in a few set-based statements per 500 outcomes (this is
+   * One transaction for up to `MAX_BATCH` outcomes waiting, in a few set-based statements (this is
    * the hot path): the delivery rows still PENDING take their new state; attempt rows are added for
-   * them and for any request actually made; webhook counters follow. Taking all that waits keeps up
+   * them and for any request actually made; webhook counters follow. Taking what waits keeps up
    * with any delivery rate the database can store: the busier the write queue, the larger the batch.
    */
   private write(outcomes: AttemptOutcome[]): Promise<boolean[]> {

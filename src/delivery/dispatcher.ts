@@ -23,10 +23,12 @@ import { WebhookCache } from './webhook-cache';
  * to start the moment a slot frees), so that claiming, a write transaction that waits its turn
  * behind outcome batches and mutations, overlaps with attempts instead of standing between them.
  * Measured on 1,000 events × 20 webhooks in one process (2 cores, 2026-12-01): with 2 the worker
- * averaged 17 of its 45 slots and drained a backlog at ~3,000/s; with 8, 31 slots and ~4,600/s;
- * 16 held more but starved mutations of the writer. At the defaults that is 400 rows in memory.
+ * averaged 17 of its 45 slots and drained a backlog at ~3,000/s; with 8, 31 slots and ~4,600/s.
+ * Under the delivery benchmark (2026-12-02) a window of 8 ran dry while each claim waited behind an
+ * outcome batch (its 45 slots idle about a third of the time): 24 gave 3,804–3,813/s where 8 gave
+ * 3,012/s (medians of 3, side by side); 48 gave no more. At the defaults that is 1,200 rows in memory.
  */
-const PREFETCH = 8;
+const PREFETCH = 24;
 /** What a claimed delivery's lease must still have beyond the attempt timeout for it to start (storing takes a moment). */
 const LEASE_MARGIN_MS = 2_000;
 /** Finished attempts waiting to be stored beyond which new attempts wait (bounds memory; ~1 KB each). */

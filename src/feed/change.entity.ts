@@ -1,9 +1,11 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * One committed change other processes must hear of (a delivery's new state, a webhook changed, a
- * key revoked), in commit order. Rows are a feed, not history: they are pruned by position once an
- * hour old (no index on `createdAt`: each outcome appends a row, and every index costs a write).
+ * Committed changes other processes must hear of (deliveries' new states, webhooks changed, keys
+ * revoked), in commit order: one row per transaction and topic, its body the JSON array of that
+ * transaction's messages on the topic, in order (`ChangeLog.recordAll`). Rows are a feed, not
+ * history: they are pruned by position once an hour old (no index on `createdAt`: every index costs
+ * a write).
  */
 @Entity('changes')
 export class Change {
@@ -13,7 +15,7 @@ export class Change {
   @Column({ type: 'varchar' })
   topic: string;
 
-  /** The bus message, as JSON. */
+  /** The bus messages, as a JSON array. */
   @Column({ type: 'text' })
   body: string;
 

@@ -3,6 +3,7 @@ import { CoalescingRun } from '../coalescing-run';
 import { datetimeOf } from '../db/raw-sql';
 import { BusTopics, EventBus } from '../event-bus';
 import { Logger } from '../logger';
+import { ChangeTopic, messagesOf } from './change-log';
 import { FeedSource } from './feed.queries';
 
 export interface FeedReaderOptions {
@@ -23,6 +24,8 @@ export interface FeedReaderOptions {
 
 /** Rows read per query; a full page is followed by another read at once. */
 const PAGE = 500;
+/** Changes rows read per query: each holds up to `MESSAGES_PER_ROW` messages, so at most 10,000 at once. */
+const CHANGE_PAGE = 20;
 
 /**
  * Every process's one reader of the feed: it reads committed events and changes in commit order,
@@ -126,12 +129,12 @@ export class FeedReader {
   }
 
   private async readChanges(): Promise<boolean> {
-    const rows = await this.options.source.changesAfter(this.changeHead, PAGE);
+    const rows = await this.options.source.changesAfter(this.changeHead, CHANGE_PAGE);
     for (const row of rows) {
       this.changeHead = Number(row.position);
-      const topic = row.topic as Exclude<keyof BusTopics, 'event'>;
-      this.options.bus.publish(topic, JSON.parse(row.body) as BusTopics[typeof topic]);
+      const topic = row.topic as ChangeTopic;
+      for (const message of messagesOf(row.body)) this.options.bus.publish(topic, message as BusTopics[typeof topic]);
     }
-    return rows.length === PAGE;
+    return rows.length === CHANGE_PAGE;
   }
 }

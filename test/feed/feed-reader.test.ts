@@ -33,6 +33,19 @@ describe('feed reader', () => {
     await reader.stop();
   });
 
+  it('publishes every message of a row that holds many, in order, then the next rows', async () => {
+    const many = (position: number, ids: number[]): FeedChangeRow => ({ position, topic: 'webhook', body: JSON.stringify(ids.map((id) => ({ id: `wh_${id}`, accountId: 'acc_1' }))) });
+    const rows = Array.from({ length: 45 }, (_, i) => many(i + 1, [i * 3 + 1, i * 3 + 2, i * 3 + 3]));
+    const bus = new InProcessEventBus();
+    const heard: string[] = [];
+    bus.subscribe('webhook', ({ id }) => heard.push(id));
+    const reader = new FeedReader({ source: arraySource(rows), bus, clock: new ManualClock(), logger: createLogger('silent'), pollMs: 60_000, readEvents: false });
+    await reader.start();
+    await reader.catchUp();
+    expect(heard).toEqual(Array.from({ length: 135 }, (_, i) => `wh_${i + 1}`));
+    await reader.stop();
+  });
+
   it('publishes at stop what was committed before it, even while a read was under way, and nothing after', async () => {
     const changes = [webhookChange(1)];
     const bus = new InProcessEventBus();
