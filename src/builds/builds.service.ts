@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
@@ -125,22 +127,36 @@ export class BuildsService {
   }
 }
 
+/** The RETURNING list of `projectOfBuild`, made once per data source (it is on every build mutation). */
+const projectReturning = new WeakMap<DataSource, { sql: string; columns: ColumnMetadata[] }>();
+
+function projectColumns(tx: WriteTransaction): { sql: string; columns: ColumnMetadata[] } {
+  const { connection } = tx.manager;
+  let made = projectReturning.get(connection);
+  if (!made) {
+    const columns = connection.getMetadata(Project).columns;
+    const sql = columns
+      .map((column) => `(SELECT "p"."${column.databaseName}" FROM "projects" "p" WHERE "p"."id" = "builds"."projectId") AS "project.${column.databaseName}"`)
+      .join(', ');
+    made = { sql, columns };
+    projectReturning.set(connection, made);
+  }
+  return made;
+}
+
 /**
  * A RETURNING list giving the written build's project, as this transaction sees it, one column per
  * scalar subquery (`project.<column>`). Builds returned by a write carry it (`build.project`), so their
  * answer shows the project as it was when the write committed, even if a deletion committed right after.
  */
 function projectOfBuild(tx: WriteTransaction): string {
-  return tx.manager.connection
-    .getMetadata(Project)
-    .columns.map((column) => `(SELECT "p"."${column.databaseName}" FROM "projects" "p" WHERE "p"."id" = "builds"."projectId") AS "project.${column.databaseName}"`)
-    .join(', ');
+  return projectColumns(tx).sql;
 }
 
 /** The project of a row returned with `projectOfBuild`. */
 function projectFrom(tx: WriteTransaction, row: Record<string, unknown>): Project {
-  const columns = tx.manager.connection.getMetadata(Project).columns;
-  return hydrate(tx.manager, Project, Object.fromEntries(columns.map((column) => [column.databaseName, row[`project.${column.databaseName}`]])));
+  const { columns } = projectColumns(tx);
+  return hydrate(tx.manager, Project, Object.fromEntries(columns.map((column) => [column.databaseName, row[`project.${column.databaseName}`]])), columns);
 }
 
 function checkCompletion(input: CompleteBuildFields): Pick<Build, 'status' | 'artifactUrl' | 'error'> {
