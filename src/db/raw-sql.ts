@@ -1,6 +1,7 @@
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryFailedError } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { engineOf, forEngine } from './engine';
+import { rowsOf, runKept } from './statement-cache';
 
 /**
  * Plain parameterized SQL for the hot write paths. Under load each statement costs a round trip to
@@ -19,21 +20,16 @@ export function* chunks<T>(items: T[], size = STATEMENT_ROWS): Generator<T[]> {
   for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
 }
 
-type RowsCallback = (error: Error | null, rows: unknown[]) => void;
-
 interface SqliteConnection {
-  all(sql: string, parameters: unknown[], callback: RowsCallback): void;
+  all(sql: string, parameters: unknown[], callback: (error: Error | null, rows: unknown[]) => void): void;
 }
 
-/** The rows a sqlite3 `all` call (made by `all` with the callback) answers; errors are TypeORM's `QueryFailedError`. */
-export function rowsOf<T>(sql: string, parameters: unknown[], all: (callback: RowsCallback) => void): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    all((error, rows) => {
-      if (error) reject(new QueryFailedError(sql, parameters, error));
-      else resolve(rows as T[]);
-    });
-  });
-}
+/**
+ * Longest SQL kept prepared (`runKept`). The one-row statements of mutations are kept; multi-row
+ * VALUES lists, whose text changes with their row count, mostly are not: kept, a few hundred sizes
+ * of them would push the others out and hold memory for their thousands of parameters.
+ */
+export const MAX_KEPT_SQL = 2_000;
 
 /**
  * Runs one statement (`?` placeholders) and returns its rows, whatever the statement: TypeORM's
@@ -52,6 +48,8 @@ export async function queryRows<T>(target: EntityManager | DataSource, sql: stri
       if (!manager.queryRunner) await runner.release();
     }
   }
+  const kept = sql.length <= MAX_KEPT_SQL ? runKept<T>(manager.connection, sql, parameters) : undefined;
+  if (kept) return kept;
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   const connection = (await runner.connect()) as SqliteConnection;
   return rowsOf<T>(sql, parameters, (callback) => connection.all(sql, parameters, callback));

@@ -1,16 +1,28 @@
 import { DataSource, QueryFailedError } from 'typeorm';
-import { rowsOf } from './raw-sql';
 
 /**
- * Prepared statements kept per SQLite connection for the hot read paths (the lists). Through
- * `DataSource.query` every read prepares its statement, runs it and finalizes it: three trips to
- * SQLite's worker thread, a query runner and a parse each time. A kept statement is one trip.
- * Statements are parameterized, so the SQL text is the key; the least recently used is finalized
- * beyond `MAX_STATEMENTS`. On PostgreSQL reads go through `query` (the pg driver has its own round trips).
+ * Prepared statements kept per SQLite connection, for the hot read paths (the lists) and the hot
+ * writes (`queryRows`). Unkept, a statement is prepared, run and finalized each time: two trips to
+ * SQLite's worker thread and back through a busy event loop (and a parse). A kept statement is one
+ * trip. Statements are parameterized, so the SQL text is the key; the least recently used is
+ * finalized beyond `MAX_STATEMENTS`. On PostgreSQL reads go through `query` (the pg driver has its
+ * own round trips).
  */
 
+type RowsCallback = (error: Error | null, rows: unknown[]) => void;
+
+/** The rows a sqlite3 `all` call (made by `all` with the callback) answers; errors are TypeORM's `QueryFailedError`. */
+export function rowsOf<T>(sql: string, parameters: unknown[], all: (callback: RowsCallback) => void): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    all((error, rows) => {
+      if (error) reject(new QueryFailedError(sql, parameters, error));
+      else resolve(rows as T[]);
+    });
+  });
+}
+
 interface SqliteStatement {
-  all(parameters: unknown[], callback: (error: Error | null, rows: unknown[]) => void): void;
+  all(parameters: unknown[], callback: RowsCallback): void;
   finalize(callback: () => void): void;
 }
 
@@ -32,6 +44,7 @@ interface Kept {
 /** Per connection, in least-recently-used-first order (a Map keeps insertion order). */
 const statements = new WeakMap<DataSource, Map<string, Kept>>();
 
+/** The SQLite connection of `source`, or undefined on another engine. */
 function sqliteHandle(source: DataSource): SqliteHandle | undefined {
   if (source.options.type !== 'sqlite') return undefined;
   const handle = (source.driver as unknown as { databaseConnection?: SqliteHandle }).databaseConnection;
@@ -73,9 +86,23 @@ function keptFor(source: DataSource, handle: SqliteHandle, sql: string): Kept {
 }
 
 /** Runs a read-only statement (`?` placeholders) and returns its rows; errors are TypeORM's `QueryFailedError`. */
-export async function readRows<T>(source: DataSource, sql: string, parameters: unknown[]): Promise<T[]> {
+export function readRows<T>(source: DataSource, sql: string, parameters: unknown[]): Promise<T[]> {
   const handle = sqliteHandle(source);
   if (!handle) return source.query(sql, parameters) as Promise<T[]>;
+  return keptRows(source, handle, sql, parameters);
+}
+
+/**
+ * Runs any statement (`?` placeholders) on the SQLite connection of `source` as a kept statement and
+ * returns its rows, or returns undefined on another engine. Inside a write transaction too: the
+ * transaction is the connection's, whichever statement object runs in it.
+ */
+export function runKept<T>(source: DataSource, sql: string, parameters: unknown[]): Promise<T[]> | undefined {
+  const handle = sqliteHandle(source);
+  return handle && keptRows(source, handle, sql, parameters);
+}
+
+async function keptRows<T>(source: DataSource, handle: SqliteHandle, sql: string, parameters: unknown[]): Promise<T[]> {
   const kept = keptFor(source, handle, sql);
   if (!kept.prepared) {
     const error = await kept.ready;
