@@ -76,7 +76,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const resolve = deps.resolve ?? systemResolver;
   const metrics = new Metrics();
 
-  const db = await openDatabase(databaseLocation(config), appDatabaseSchema, (error) => logger.error({ err: error }, 'post-commit effect failed'));
+  const db = await openDatabase(databaseLocation(config), appDatabaseSchema, (error) => logger.error({ err: error }, 'background database work failed (an effect after a commit, or a WAL checkpoint)'));
   const bus = new InProcessEventBus((error) => logger.error({ err: error }, 'event listener failed'));
   const signals = new SignalHub();
   const changes = new ChangeLog(clock, signals);

@@ -1,17 +1,14 @@
-import { DataSource } from 'typeorm';
-import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
-import { hydrate, queryRows, setClause, storedValue } from '../db/raw-sql';
-import { WriteTransaction } from '../db/write-serializer';
+import { hydrate } from '../db/raw-sql';
 import { Conflict, InvalidInput, NotFound } from '../errors';
 import { EventType } from '../events/event-type';
 import { Outbox, OUTBOX_WRITE } from '../events/outbox';
 import { newId } from '../ids';
-import { Project } from '../projects/project.entity';
 import { userText } from '../user-text';
 import { buildData } from './build-data';
+import { buildStatus, buildWrites, projectFrom } from './build-writes';
 import { Build } from './build.entity';
 import { Arch, BuildStatus, Platform } from './build.enums';
 
@@ -48,36 +45,34 @@ export class BuildsService {
     if (version.length < 1 || version.length > VERSION_MAX) {
       throw new InvalidInput('version', `"version" must be 1 to ${VERSION_MAX} characters`);
     }
-    return this.db.writes.write(async (tx) => {
-      const queuedAt = this.clock.now();
-      const build = Object.assign(new Build(), {
-        id: newId('build', queuedAt.getTime()),
-        accountId,
-        projectId: input.projectId,
-        version,
-        platform: input.platform,
-        arch: input.arch,
-        status: BuildStatus.QUEUED,
-        artifactUrl: null,
-        error: null,
-        queuedAt,
-        startedAt: null,
-        finishedAt: null,
-      });
-      // Inserted only if the account has the project, which the same statement returns.
-      const [row] = await queryRows<Record<string, unknown>>(
-        tx.manager,
-        `INSERT INTO "builds" ("id", "accountId", "projectId", "version", "platform", "arch", "status", "queuedAt")
-         SELECT ?, ?, "id", ?, ?, ?, ?, ? FROM "projects" WHERE "id" = ? AND "accountId" = ?
-         RETURNING ${projectOfBuild(tx)}`,
-        [build.id, accountId, version, build.platform, build.arch, build.status, storedValue(tx.manager, Build, 'queuedAt', build.queuedAt), input.projectId, accountId],
-      );
-      if (!row) throw new NotFound('Project');
-      const project = projectFrom(tx, row);
-      this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, project, buildData(build));
-      build.project = project;
-      return build;
-    }, OUTBOX_WRITE);
+    const queuedAt = this.clock.now();
+    const build = Object.assign(new Build(), {
+      id: newId('build', queuedAt.getTime()),
+      accountId,
+      projectId: input.projectId,
+      version,
+      platform: input.platform,
+      arch: input.arch,
+      status: BuildStatus.QUEUED,
+      artifactUrl: null,
+      error: null,
+      queuedAt,
+      startedAt: null,
+      finishedAt: null,
+    });
+    // Inserted only if the account has the project, which the same statement returns.
+    return this.db.writes.writeBatched(
+      buildWrites,
+      { kind: 'queue', build },
+      (tx, row) => {
+        if (!row) throw new NotFound('Project');
+        const project = projectFrom(tx.manager, row);
+        this.outbox.record(tx, accountId, EventType.BUILD_QUEUED, project, buildData(build));
+        build.project = project;
+        return build;
+      },
+      OUTBOX_WRITE,
+    );
   }
 
   start(accountId: string, id: string): Promise<Build> {
@@ -100,63 +95,30 @@ export class BuildsService {
   }
 
   /**
-   * Applies `changes` if the build is in state `from`, in one statement that also returns the build
-   * and its project (a mutation in a busy write group costs one statement of its own); only when
-   * nothing matched does a second read tell NOT_FOUND from CONFLICT.
+   * Applies `changes` if the build is in state `from`, in one statement (shared with the other build
+   * mutations of a busy write group) that also returns the build and its project; only when nothing
+   * matched does a second read tell NOT_FOUND from CONFLICT.
    */
   private transition(accountId: string, id: string, from: BuildStatus, changes: Partial<Build>, type: EventType): Promise<Build> {
-    return this.db.writes.write(async (tx: WriteTransaction) => {
-      const set = setClause(tx.manager, Build, changes);
-      // A build is deleted with its project, so the build found has its project, read in the same statement.
-      const [row] = await queryRows<Record<string, unknown>>(
-        tx.manager,
-        `UPDATE "builds" SET ${set.sql} WHERE "id" = ? AND "accountId" = ? AND "status" = ? RETURNING *, ${projectOfBuild(tx)}`,
-        [...set.parameters, id, accountId, from],
-      );
-      if (!row) {
-        const [current] = await queryRows<{ status: BuildStatus }>(tx.manager, 'SELECT "status" FROM "builds" WHERE "id" = ? AND "accountId" = ?', [id, accountId]);
-        if (!current) throw new NotFound('Build');
-        throw new Conflict(`Build is ${current.status.toUpperCase()}; this needs a ${from.toUpperCase()} build`);
-      }
-      const build = hydrate(tx.manager, Build, row);
-      const project = projectFrom(tx, row);
-      this.outbox.record(tx, accountId, type, project, buildData(build));
-      build.project = project;
-      return build;
-    }, OUTBOX_WRITE);
+    return this.db.writes.writeBatched(
+      buildWrites,
+      { kind: 'transition', id, accountId, from, changes },
+      async (tx, row) => {
+        if (!row) {
+          const status = await buildStatus(tx.manager, accountId, id);
+          if (!status) throw new NotFound('Build');
+          throw new Conflict(`Build is ${status.toUpperCase()}; this needs a ${from.toUpperCase()} build`);
+        }
+        // A build is deleted with its project, so the build found has its project, read in the same statement.
+        const build = hydrate(tx.manager, Build, row);
+        const project = projectFrom(tx.manager, row);
+        this.outbox.record(tx, accountId, type, project, buildData(build));
+        build.project = project;
+        return build;
+      },
+      OUTBOX_WRITE,
+    );
   }
-}
-
-/** The RETURNING list of `projectOfBuild`, made once per data source (it is on every build mutation). */
-const projectReturning = new WeakMap<DataSource, { sql: string; columns: ColumnMetadata[] }>();
-
-function projectColumns(tx: WriteTransaction): { sql: string; columns: ColumnMetadata[] } {
-  const { connection } = tx.manager;
-  let made = projectReturning.get(connection);
-  if (!made) {
-    const columns = connection.getMetadata(Project).columns;
-    const sql = columns
-      .map((column) => `(SELECT "p"."${column.databaseName}" FROM "projects" "p" WHERE "p"."id" = "builds"."projectId") AS "project.${column.databaseName}"`)
-      .join(', ');
-    made = { sql, columns };
-    projectReturning.set(connection, made);
-  }
-  return made;
-}
-
-/**
- * A RETURNING list giving the written build's project, as this transaction sees it, one column per
- * scalar subquery (`project.<column>`). Builds returned by a write carry it (`build.project`), so their
- * answer shows the project as it was when the write committed, even if a deletion committed right after.
- */
-function projectOfBuild(tx: WriteTransaction): string {
-  return projectColumns(tx).sql;
-}
-
-/** The project of a row returned with `projectOfBuild`. */
-function projectFrom(tx: WriteTransaction, row: Record<string, unknown>): Project {
-  const { columns } = projectColumns(tx);
-  return hydrate(tx.manager, Project, Object.fromEntries(columns.map((column) => [column.databaseName, row[`project.${column.databaseName}`]])), columns);
 }
 
 function checkCompletion(input: CompleteBuildFields): Pick<Build, 'status' | 'artifactUrl' | 'error'> {

@@ -7,6 +7,7 @@ import { Engine, isPostgresUrl } from './engine';
 import { WakeSignal } from './notify';
 import { openPostgresDatabase } from './postgres-database';
 import { finalizeStatements } from './statement-cache';
+import { CHECKPOINT_EVERY_MS, WalCheckpointer, WRITER_CHECKPOINT_PAGES } from './wal-checkpointer';
 import { WriteSerializer } from './write-serializer';
 
 /** Reading connections beside the writing one (SQLite runs one statement at a time per connection). */
@@ -39,15 +40,17 @@ export interface Database {
  * Opens the database at `location` and brings its schema up to date with the migrations: a
  * `postgres://` URL (see `openPostgresDatabase`), or else a SQLite file path.
  * `schema` brings the entities and migrations (the app's: `appDatabaseSchema` in `./entities`).
+ * `onBackgroundError` hears what fails outside any caller's request: an effect after a commit, a
+ * WAL checkpoint (`WalCheckpointer`).
  */
 export function openDatabase(
   location: string,
   schema: DatabaseSchema,
-  onEffectError?: (error: unknown) => void,
+  onBackgroundError?: (error: unknown) => void,
   readerCount = DEFAULT_READERS,
 ): Promise<Database> {
-  if (isPostgresUrl(location)) return openPostgresDatabase(location, schema, onEffectError);
-  return openSqliteDatabase(location, schema, onEffectError, readerCount);
+  if (isPostgresUrl(location)) return openPostgresDatabase(location, schema, onBackgroundError);
+  return openSqliteDatabase(location, schema, onBackgroundError, readerCount);
 }
 
 /**
@@ -58,7 +61,7 @@ export function openDatabase(
 async function openSqliteDatabase(
   databasePath: string,
   schema: DatabaseSchema,
-  onEffectError: ((error: unknown) => void) | undefined,
+  onBackgroundError: ((error: unknown) => void) | undefined,
   readerCount: number,
 ): Promise<Database> {
   const temporaryFolder = databasePath === ':memory:' ? mkdtempSync(join(tmpdir(), 'deskforge-memory-')) : null;
@@ -67,19 +70,22 @@ async function openSqliteDatabase(
   const dataSource = new DataSource(dataSourceOptions(file, schema));
   await withEngineColumnTypes('sqlite', () => dataSource.initialize());
   await dataSource.runMigrations({ transaction: 'each' });
-  const readers = await Promise.all(
-    Array.from({ length: readerCount }, () => {
-      const reader = new DataSource({ ...dataSourceOptions(file, schema), migrations: [] });
-      return withEngineColumnTypes('sqlite', () => reader.initialize());
-    }),
-  );
-  const connections = new Set([dataSource, ...readers]);
+  const openOther = () => {
+    const other = new DataSource({ ...dataSourceOptions(file, schema), migrations: [] });
+    return withEngineColumnTypes('sqlite', () => other.initialize());
+  };
+  const readers = await Promise.all(Array.from({ length: readerCount }, openOther));
+  const checkpointing = await openOther();
+  const connections = new Set([dataSource, ...readers, checkpointing]);
   for (const connection of connections) {
     // In WAL mode NORMAL loses no committed transaction when the process dies (kill -9), only on
     // an OS crash or power loss; it saves an fsync per commit.
     await connection.query('PRAGMA synchronous = NORMAL');
   }
-  const writes = new WriteSerializer(dataSource, onEffectError);
+  await dataSource.query(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+  const checkpointer = new WalCheckpointer(checkpointing, CHECKPOINT_EVERY_MS, onBackgroundError ?? (() => undefined));
+  checkpointer.start();
+  const writes = new WriteSerializer(dataSource, onBackgroundError);
   let turn = 0;
   return {
     engine: 'sqlite',
@@ -100,8 +106,9 @@ async function openSqliteDatabase(
     onWake: () => () => undefined,
     async close() {
       await writes.idle();
+      await checkpointer.stop();
       for (const connection of connections) await finalizeStatements(connection);
-      for (const reader of readers) if (reader.isInitialized) await reader.destroy();
+      for (const other of [...readers, checkpointing]) if (other.isInitialized) await other.destroy();
       if (dataSource.isInitialized) await dataSource.destroy();
       if (temporaryFolder) rmSync(temporaryFolder, { recursive: true, force: true });
     },

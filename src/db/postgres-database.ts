@@ -26,7 +26,7 @@ function reason(error: unknown): string {
  * LOCKED` for claims, the feed's append lock). Reads use the pool. One more connection LISTENs for
  * wake-ups (`onWake`) and comes back by itself after the server restarts.
  */
-export async function openPostgresDatabase(url: string, schema: DatabaseSchema, onEffectError?: (error: unknown) => void): Promise<Database> {
+export async function openPostgresDatabase(url: string, schema: DatabaseSchema, onBackgroundError?: (error: unknown) => void): Promise<Database> {
   const dataSource = new DataSource(dataSourceOptions(url, schema));
   try {
     await withEngineColumnTypes('postgres', () => dataSource.initialize());
@@ -39,7 +39,7 @@ export async function openPostgresDatabase(url: string, schema: DatabaseSchema, 
     await dataSource.destroy().catch(() => undefined);
     throw error;
   }
-  const writes = new WriteSerializer(dataSource, onEffectError);
+  const writes = new WriteSerializer(dataSource, onBackgroundError);
   const wakeups = new WakeListener(url);
   wakeups.start();
   return {

@@ -101,6 +101,29 @@ export function setClause<T extends ObjectLiteral>(manager: EntityManager, targe
 }
 
 /**
+ * A common table expression of literal rows, for set-based statements: `"name" ("alias", …) AS
+ * (VALUES (?, …), …)`. Each field is an alias and the entity property whose column types its values
+ * (stored as TypeORM stores them); `rows` give each alias's value. PostgreSQL types a VALUES list by
+ * its first row, so that row's placeholders are cast to the columns' types.
+ */
+export function valuesTable<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  name: string,
+  fields: Array<[alias: string, property: keyof T & string]>,
+  rows: Array<Record<string, unknown>>,
+): { sql: string; parameters: unknown[] } {
+  const columns = fields.map(([, property]) => columnOf(manager, target, property));
+  const cast = engineOf(manager) === 'postgres';
+  const first = `(${columns.map((column) => (cast ? `?::${column.type as string}` : '?')).join(', ')})`;
+  const rest = `(${columns.map(() => '?').join(', ')})`;
+  return {
+    sql: `"${name}" (${fields.map(([alias]) => `"${alias}"`).join(', ')}) AS (VALUES ${rows.map((_, index) => (index === 0 ? first : rest)).join(', ')})`,
+    parameters: rows.flatMap((row) => fields.map(([alias], index) => persistentValue(manager, columns[index], row[alias]))),
+  };
+}
+
+/**
  * Inserts complete rows (every column given, none read back) in as few statements as the row count
  * allows. Unlike `manager.insert`, nothing is re-selected or merged back into the objects.
  */

@@ -27,6 +27,18 @@ export interface WriteTransaction {
   defer<T>(batch: DeferredBatch<T>, item: T): void;
 }
 
+/**
+ * Writes of one kind that a group runs together (`WriteSerializer.writeBatched`): a run of them,
+ * queued one after another, costs a few statements instead of one or more each.
+ */
+export interface WriteBatcher<I, R> {
+  /**
+   * Does `items` (consecutive writes of one group, in queue order) in the group's transaction, each
+   * as if after the ones before it, and answers each item's result, in the same order.
+   */
+  run(manager: EntityManager, items: I[]): Promise<R[]>;
+}
+
 export interface WriteOptions {
   /**
    * The write neither reads nor changes what deferred work of earlier writes in its group reads or
@@ -85,8 +97,10 @@ const RETRIES = 5;
 export const MAX_GROUP = 64;
 
 interface Unit {
-  work: (tx: WriteTransaction) => Promise<unknown>;
+  /** For a batched write, `prepared` is its item's result when the batch ran already in this transaction. */
+  work: (tx: WriteTransaction, prepared?: { result: unknown }) => Promise<unknown>;
   options: WriteOptions;
+  batched?: { batcher: WriteBatcher<unknown, unknown>; item: unknown };
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -158,6 +172,26 @@ export class WriteSerializer {
     });
   }
 
+  /**
+   * A write whose statements `batcher` can run for many writes at once: its item's result (run with
+   * the consecutive batched writes of the same batcher queued in its group, or alone when the group
+   * runs again in savepoints) goes to `then`, which finishes the write in the same transaction (reads
+   * more, defers, throws to fail it). Options as for `write`; a write is batched with the writes
+   * after it only if they run `aheadOfDeferred`.
+   */
+  writeBatched<I, R, T>(batcher: WriteBatcher<I, R>, item: I, then: (tx: WriteTransaction, result: R) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({
+        work: async (tx, prepared) => then(tx, prepared ? (prepared.result as R) : (await batcher.run(tx.manager, [item]))[0]),
+        options,
+        batched: { batcher: batcher as WriteBatcher<unknown, unknown>, item },
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      this.running ??= this.drain();
+    });
+  }
+
   /** Resolves once every queued write has finished. */
   async idle(): Promise<void> {
     while (this.running) await this.running;
@@ -225,6 +259,8 @@ export class WriteSerializer {
     const deferred = new Deferred();
     // Statements owed by the previous write, sent with the next one's SAVEPOINT in one round trip.
     let owed = '';
+    // Results of batched writes whose batch ran in this transaction (never carried into another try).
+    const prepared = new Map<Unit, { result: unknown }>();
     for (const [index, unit] of group.entries()) {
       if (!unit.options.aheadOfDeferred && !deferred.empty) {
         if (owed) await exec(owed);
@@ -232,6 +268,8 @@ export class WriteSerializer {
         await deferred.flush(runner.manager);
       }
       if (savepoints) await exec(`${owed}SAVEPOINT "write"`);
+      // A failing batch cannot tell whose item failed: it fails the group, whose writes then run alone.
+      else if (unit.batched && !prepared.has(unit)) await runBatch(runner.manager, group.slice(index), prepared);
       const effects: Array<() => void> = [];
       const mine: Array<[DeferredBatch<unknown>, unknown]> = [];
       try {
@@ -239,7 +277,7 @@ export class WriteSerializer {
           manager: runner.manager,
           afterCommit: (effect) => effects.push(effect),
           defer: (batch, item) => mine.push([batch as DeferredBatch<unknown>, item]),
-        });
+        }, prepared.get(unit));
         for (const [batch, item] of mine) deferred.add(batch, item);
         settled.push({ unit, value, effects });
         owed = savepoints ? 'RELEASE "write"; ' : '';
@@ -255,6 +293,22 @@ export class WriteSerializer {
     await runner.commitTransaction();
     return settled;
   }
+}
+
+/**
+ * Runs the batch of the first of `units` (a batched write) with the batched writes of the same
+ * batcher right after it that run `aheadOfDeferred` (nothing is flushed between them), and keeps
+ * each one's result in `prepared`.
+ */
+async function runBatch(manager: EntityManager, units: Unit[], prepared: Map<Unit, { result: unknown }>): Promise<void> {
+  const { batcher } = units[0].batched!;
+  const run = [units[0]];
+  for (const unit of units.slice(1)) {
+    if (unit.batched?.batcher !== batcher || !unit.options.aheadOfDeferred) break;
+    run.push(unit);
+  }
+  const results = await batcher.run(manager, run.map((unit) => unit.batched!.item));
+  run.forEach((unit, index) => prepared.set(unit, { result: results[index] }));
 }
 
 /** The write at `index` of a group without savepoints failed with `error`. */

@@ -3,6 +3,7 @@ import { ManualClock } from '../helpers/clock';
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
 import { sql } from '../helpers/test-database';
+import { commitTogether } from '../helpers/write-group';
 
 describe('build lifecycle', () => {
   let server: TestServer;
@@ -82,6 +83,36 @@ describe('build lifecycle', () => {
       expect(await statusOf(id)).toBe(status);
     }
     expect(await eventCount()).toBe(before);
+  });
+
+  it('answers build mutations committed in one write group each as if alone, in order', async () => {
+    const a = (await queue()).data.queueBuild.id;
+    const running = (await queue()).data.queueBuild.id;
+    const failing = (await queue()).data.queueBuild.id;
+    for (const id of [running, failing]) expect((await start(id)).data.startBuild.status).toBe('RUNNING');
+    const before = await eventCount();
+    const answers = await commitTogether(server, [
+      () => queue({ version: '9.9.9' }),
+      () => start(a),
+      // The same build again, right behind: it sees the start before it.
+      () => complete(a, { status: 'SUCCESS' }),
+      () => start(running),
+      () => start(a, globex.apiKey),
+      () => queue({}, globex.apiKey),
+      () => complete(failing, { status: 'FAILED', error: 'linker' }),
+    ]);
+    const [queued, started, completed, conflict, foreignBuild, foreignProject, failed] = answers;
+    expect(queued.data.queueBuild).toMatchObject({ status: 'QUEUED', version: '9.9.9' });
+    expect(started.data.startBuild).toMatchObject({ id: a, status: 'RUNNING' });
+    expect(completed.data.completeBuild).toMatchObject({ id: a, status: 'SUCCESS' });
+    expect(errorOf(conflict).code).toBe('CONFLICT');
+    expect(errorOf(foreignBuild).code).toBe('NOT_FOUND');
+    expect(errorOf(foreignProject).code).toBe('NOT_FOUND');
+    expect(failed.data.completeBuild).toMatchObject({ id: failing, status: 'FAILED', error: 'linker' });
+    expect(await statusOf(queued.data.queueBuild.id)).toBe('QUEUED');
+    expect(await statusOf(a)).toBe('SUCCESS');
+    expect(await statusOf(running)).toBe('RUNNING');
+    expect(await eventCount()).toBe(before + 4);
   });
 
   it('validates completion input by field', async () => {

@@ -1,6 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openDatabase } from '../../src/db/database';
 import { appDatabaseSchema } from '../../src/db/entities';
+import { WRITER_CHECKPOINT_PAGES } from '../../src/db/wal-checkpointer';
 import { waitFor } from '../helpers/wait-for';
 
 /** Opens the database's connections are on: the main database file of one of them. */
@@ -49,5 +52,26 @@ describe('DATABASE_PATH=:memory:', () => {
     }
     expect(file).not.toBe('');
     expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('WAL checkpoints (SQLite)', () => {
+  it('are made beside the writer: its commits leave them to the checkpointing connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deskforge-checkpoint-'));
+    const file = join(dir, 'db.sqlite');
+    const db = await openDatabase(file, appDatabaseSchema);
+    try {
+      expect(await db.dataSource.query('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: WRITER_CHECKPOINT_PAGES }]);
+      const before = statSync(file).size;
+      // About 2 MB: below the writer's own threshold, so only the checkpointer copies it into the file.
+      await db.writes.write(async ({ manager }) => {
+        await manager.query('CREATE TABLE "filler" ("body" TEXT NOT NULL)');
+        for (let i = 0; i < 20; i += 1) await manager.query('INSERT INTO "filler" ("body") VALUES (?)', ['x'.repeat(100_000)]);
+      });
+      await waitFor(() => statSync(file).size >= before + 2_000_000, { what: 'the main database file to receive the WAL pages', timeoutMs: 5_000 });
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

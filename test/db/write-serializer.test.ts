@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, openDatabase } from '../../src/db/database';
 import { appDatabaseSchema } from '../../src/db/entities';
-import { DeferredBatch, WriteTransaction } from '../../src/db/write-serializer';
+import { DeferredBatch, WriteBatcher, WriteTransaction } from '../../src/db/write-serializer';
 import { createAccount, gql, TestAccount } from '../helpers/graphql';
 import { startTestServer, TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
@@ -183,6 +183,71 @@ describe('group commit', () => {
     expect(runs).toEqual(['a', 'orphan', 'c', 'a', 'orphan', 'c']);
     expect(effects).toEqual(['a', 'c']);
     expect((await sql(db.reader, 'SELECT id FROM children ORDER BY id')).map((row: { id: string }) => row.id)).toEqual(['a', 'c']);
+  });
+
+  describe('batched writes', () => {
+    /** Inserts the notes of a run in one statement (a duplicate id fails it whole); answers each note's body, and remembers the runs. */
+    function noteBatcher() {
+      const runs: string[][] = [];
+      const batcher: WriteBatcher<string, string> = {
+        async run(manager, ids) {
+          runs.push(ids);
+          const rows = await sql(manager, `INSERT INTO notes (id, body) VALUES ${ids.map(() => '(?, ?)').join(', ')} RETURNING id, body`, ids.flatMap((id) => [id, `body ${id}`]));
+          const bodies = new Map(rows.map((row: { id: string; body: string }) => [row.id, row.body]));
+          return ids.map((id) => bodies.get(id)!);
+        },
+      };
+      return { batcher, runs };
+    }
+
+    it('runs consecutive batched writes of a group in one batch; each finishes with its own result', async () => {
+      const { batcher, runs } = noteBatcher();
+      const holder = holdQueue();
+      const effects: string[] = [];
+      const batched = (id: string) =>
+        db.writes.writeBatched(batcher, id, (tx, body) => {
+          tx.afterCommit(() => effects.push(id));
+          return body.toUpperCase();
+        }, { aheadOfDeferred: true });
+      const results = Promise.all([batched('a'), batched('b'), db.writes.write(insertNote('plain')), batched('c'), batched('d')]);
+      holder.release();
+      expect(await results).toEqual(['BODY A', 'BODY B', [], 'BODY C', 'BODY D']);
+      // A plain write between them starts a new batch: the batch never runs ahead of a write queued before it.
+      expect(runs).toEqual([['a', 'b'], ['c', 'd']]);
+      expect(effects).toEqual(['a', 'b', 'c', 'd']);
+      expect(await storedNotes()).toEqual(['a', 'b', 'c', 'd', 'plain']);
+    });
+
+    it('runs each write alone when its batch fails, so only the culprit fails', async () => {
+      const { batcher, runs } = noteBatcher();
+      await db.writes.write(insertNote('taken'));
+      const holder = holdQueue();
+      const results = Promise.allSettled(['a', 'taken', 'c'].map((id) => db.writes.writeBatched(batcher, id, (_tx, body) => body, { aheadOfDeferred: true })));
+      holder.release();
+      const [a, taken, c] = await results;
+      expect(a).toEqual({ status: 'fulfilled', value: 'body a' });
+      expect(taken).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('UNIQUE constraint failed') } });
+      expect(c).toEqual({ status: 'fulfilled', value: 'body c' });
+      expect(runs).toEqual([['a', 'taken', 'c'], ['a'], ['taken'], ['c']]);
+      expect(await storedNotes()).toEqual(['a', 'c', 'taken']);
+    });
+
+    it('runs the batch again when the group is undone by a later write, never reusing a rolled-back result', async () => {
+      const { batcher, runs } = noteBatcher();
+      const holder = holdQueue();
+      const results = Promise.allSettled([
+        db.writes.writeBatched(batcher, 'a', (_tx, body) => body, { aheadOfDeferred: true }),
+        db.writes.writeBatched(batcher, 'b', () => {
+          throw new Error('b refused');
+        }, { aheadOfDeferred: true }),
+        db.writes.writeBatched(batcher, 'c', (_tx, body) => body, { aheadOfDeferred: true }),
+      ]);
+      holder.release();
+      expect((await results).map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      // The first try's batch is rolled back with b; the second try runs each write in its savepoint.
+      expect(runs).toEqual([['a', 'b', 'c'], ['a'], ['c']]);
+      expect(await storedNotes()).toEqual(['a', 'c']);
+    });
   });
 
   describe('deferred work', () => {
