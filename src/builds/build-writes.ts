@@ -75,7 +75,7 @@ async function runSegment(manager: EntityManager, items: BuildWrite[], results: 
   }
   for (const transitions of byShape.values()) {
     for (const chunk of chunks(transitions)) {
-      const rows = await applyTransitions(manager, chunk);
+      const rows = await transitionBuilds(manager, chunk);
       for (const item of chunk) results.set(item, rows.get(item.id) ?? null);
     }
   }
@@ -109,7 +109,7 @@ async function insertQueued(manager: EntityManager, items: QueueBuild[]): Promis
 }
 
 /** Transitions that change the same columns, in one statement; answers rows by build id. */
-async function applyTransitions(manager: EntityManager, items: TransitionBuild[]): Promise<Map<string, BuildRow>> {
+async function transitionBuilds(manager: EntityManager, items: TransitionBuild[]): Promise<Map<string, BuildRow>> {
   const properties = Object.keys(items[0].changes) as Array<keyof Build & string>;
   const fields: Array<[string, keyof Build & string]> = [['id', 'id'], ['accountId', 'accountId'], ['from', 'status'], ...properties.map((property): [string, keyof Build & string] => [`set.${property}`, property])];
   const values = valuesTable(
