@@ -15,7 +15,7 @@ import { BuildStatus } from './build.enums';
  * write committed, even if a deletion committed right after.
  */
 
-/** Inserts `build` if its account has its project. Answers the project, or null (no such project). */
+/** Inserts `build` if its account has its project. Answers the row (its id and project), or null (no such project). */
 export interface QueueBuild {
   kind: 'queue';
   build: Build;
@@ -32,7 +32,7 @@ export interface TransitionBuild {
 
 export type BuildWrite = QueueBuild | TransitionBuild;
 
-/** A row a build statement returned: the build's columns (`RETURNING *` for transitions) and `project.<column>`s. */
+/** A row a build statement returned: the build's id (every column, for transitions) and `project.<column>`s. */
 export type BuildRow = Record<string, unknown>;
 
 /**
@@ -71,7 +71,9 @@ async function runSegment(manager: EntityManager, items: BuildWrite[], results: 
   for (const item of items) {
     if (item.kind !== 'transition') continue;
     const shape = Object.keys(item.changes).join(',');
-    byShape.set(shape, [...(byShape.get(shape) ?? []), item]);
+    const same = byShape.get(shape);
+    if (same) same.push(item);
+    else byShape.set(shape, [item]);
   }
   for (const transitions of byShape.values()) {
     for (const chunk of chunks(transitions)) {
@@ -102,7 +104,7 @@ async function insertQueued(manager: EntityManager, items: QueueBuild[]): Promis
      INSERT INTO "builds" (${names})
      SELECT ${QUEUED_FIELDS.map(([alias]) => `"queued"."${alias}"`).join(', ')} FROM "queued", "projects"
      WHERE "projects"."id" = "queued"."projectId" AND "projects"."accountId" = "queued"."accountId"
-     RETURNING "id", ${projectOfBuild(manager)}`,
+     RETURNING "id", ${projectColumns(manager).sql}`,
     values.parameters,
   );
   return new Map(rows.map((row) => [row.id as string, row]));
@@ -128,7 +130,7 @@ async function transitionBuilds(manager: EntityManager, items: TransitionBuild[]
     `WITH ${values.sql}
      UPDATE "builds" SET ${set} FROM "change"
      WHERE "builds"."id" = "change"."id" AND "builds"."accountId" = "change"."accountId" AND "builds"."status" = "change"."from"
-     RETURNING ${build}, ${projectOfBuild(manager)}`,
+     RETURNING ${build}, ${projectColumns(manager).sql}`,
     values.parameters,
   );
   return new Map(rows.map((row) => [row.id as string, row]));
@@ -140,7 +142,7 @@ export async function buildStatus(manager: EntityManager, accountId: string, id:
   return current?.status ?? null;
 }
 
-/** The RETURNING list of `projectOfBuild`, made once per data source (it is on every build mutation). */
+/** The RETURNING list of a build's project (`project.<column>`), made once per data source (it is on every build mutation). */
 const projectReturning = new WeakMap<DataSource, { sql: string; columns: ColumnMetadata[] }>();
 
 function projectColumns(manager: EntityManager): { sql: string; columns: ColumnMetadata[] } {
@@ -155,11 +157,6 @@ function projectColumns(manager: EntityManager): { sql: string; columns: ColumnM
     projectReturning.set(connection, made);
   }
   return made;
-}
-
-/** A RETURNING list giving the written build's project, one column per scalar subquery (`project.<column>`). */
-function projectOfBuild(manager: EntityManager): string {
-  return projectColumns(manager).sql;
 }
 
 /** The project of a row a build write returned. */

@@ -91,15 +91,6 @@ export function storedValue<T extends ObjectLiteral>(manager: EntityManager, tar
   return persistentValue(manager, columnOf(manager, target, property), value);
 }
 
-/** `"column" = ?, …` for an UPDATE of the given properties, with their stored values. */
-export function setClause<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, changes: Partial<T>): { sql: string; parameters: unknown[] } {
-  const columns = Object.keys(changes).map((property) => columnOf(manager, target, property));
-  return {
-    sql: columns.map((column) => `"${column.databaseName}" = ?`).join(', '),
-    parameters: columns.map((column) => persistentValue(manager, column, changes[column.propertyName])),
-  };
-}
-
 /**
  * A common table expression of literal rows, for set-based statements: `"name" ("alias", …) AS
  * (VALUES (?, …), …)`. Each field is an alias and the entity property whose column types its values

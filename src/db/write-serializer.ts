@@ -166,10 +166,7 @@ export class WriteSerializer {
   }
 
   write<T>(work: (tx: WriteTransaction) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, options, resolve: resolve as (value: unknown) => void, reject });
-      this.running ??= this.drain();
-    });
+    return this.enqueue({ work, options });
   }
 
   /**
@@ -180,14 +177,16 @@ export class WriteSerializer {
    * after it only if they run `aheadOfDeferred`.
    */
   writeBatched<I, R, T>(batcher: WriteBatcher<I, R>, item: I, then: (tx: WriteTransaction, result: R) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
+    return this.enqueue({
+      work: async (tx, prepared) => then(tx, prepared ? (prepared.result as R) : (await batcher.run(tx.manager, [item]))[0]),
+      options,
+      batched: { batcher: batcher as WriteBatcher<unknown, unknown>, item },
+    });
+  }
+
+  private enqueue<T>(unit: Omit<Unit, 'resolve' | 'reject'>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({
-        work: async (tx, prepared) => then(tx, prepared ? (prepared.result as R) : (await batcher.run(tx.manager, [item]))[0]),
-        options,
-        batched: { batcher: batcher as WriteBatcher<unknown, unknown>, item },
-        resolve: resolve as (value: unknown) => void,
-        reject,
-      });
+      this.queue.push({ ...unit, resolve: resolve as (value: unknown) => void, reject });
       this.running ??= this.drain();
     });
   }
