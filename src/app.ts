@@ -89,6 +89,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
     readEvents: config.roles.has('api'),
     prune: { olderThanMs: CHANGE_RETENTION_MS, everyMs: 60_000, run: (position) => db.writes.write(({ manager }) => pruneChanges(manager, position)) },
   });
+  signals.onEventsCommitted((events) => feed.offer(events));
   signals.onFeedChanged(() => feed.wake());
   await feed.start();
   const dispatcher = config.webhook.dispatch

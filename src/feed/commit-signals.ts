@@ -1,3 +1,4 @@
+import { CommittedEvent } from '../event-bus';
 import { ChangeEntry } from './change-log';
 
 /**
@@ -12,20 +13,30 @@ export interface CommitSignals {
    * read (a cache may hear of a change twice; subscribers hear of it once, from the feed).
    */
   feedChanged(changes?: readonly ChangeEntry[]): void;
+  /**
+   * The events this commit stored, with their positions: the feed reader may publish them without
+   * reading them back (`FeedReader.offer`). `feedChanged` follows, so the read happens all the same.
+   */
+  eventsCommitted(events: readonly CommittedEvent[]): void;
   /** Deliveries became due (new ones, or redeliveries): a worker in this process claims now. */
   deliveriesDue(): void;
 }
 
 /** Signals nobody listens to (the account CLI, tests of one service). */
-export const noSignals: CommitSignals = { feedChanged: () => undefined, deliveriesDue: () => undefined };
+export const noSignals: CommitSignals = { feedChanged: () => undefined, eventsCommitted: () => undefined, deliveriesDue: () => undefined };
 
 /** Signals that call whatever is attached later (the composition root attaches the reader and the worker). */
 export class SignalHub implements CommitSignals {
   private readonly feedListeners = new Set<(changes: readonly ChangeEntry[]) => void>();
+  private readonly eventListeners = new Set<(events: readonly CommittedEvent[]) => void>();
   private readonly workListeners = new Set<() => void>();
 
   feedChanged(changes: readonly ChangeEntry[] = []): void {
     for (const listener of this.feedListeners) listener(changes);
+  }
+
+  eventsCommitted(events: readonly CommittedEvent[]): void {
+    for (const listener of this.eventListeners) listener(events);
   }
 
   deliveriesDue(): void {
@@ -35,6 +46,11 @@ export class SignalHub implements CommitSignals {
   onFeedChanged(listener: (changes: readonly ChangeEntry[]) => void): () => void {
     this.feedListeners.add(listener);
     return () => this.feedListeners.delete(listener);
+  }
+
+  onEventsCommitted(listener: (events: readonly CommittedEvent[]) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
   }
 
   onDeliveriesDue(listener: () => void): () => void {

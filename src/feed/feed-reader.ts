@@ -1,7 +1,7 @@
 import { Clock } from '../clock';
 import { CoalescingRun } from '../coalescing-run';
 import { datetimeOf } from '../db/raw-sql';
-import { BusTopics, EventBus } from '../event-bus';
+import { BusTopics, CommittedEvent, EventBus } from '../event-bus';
 import { Logger } from '../logger';
 import { ChangeTopic, messagesOf } from './change-log';
 import { FeedSource } from './feed.queries';
@@ -70,6 +70,22 @@ export class FeedReader {
     return this.eventHead;
   }
 
+  /**
+   * Publishes events this process has just committed without reading them back, as long as each
+   * comes right after the last one published (the next position in commit order: everything below
+   * it is already out); at the first gap it stops, and the read `wake` starts publishes the rest.
+   * Either way each event is published once: the read skips what was published here.
+   */
+  offer(events: readonly CommittedEvent[]): void {
+    if (this.stopped || !this.options.readEvents) return;
+    for (const event of events) {
+      if (event.position <= this.eventHead) continue;
+      if (event.position !== this.eventHead + 1) return;
+      this.eventHead = event.position;
+      this.options.bus.publish('event', event);
+    }
+  }
+
   /** Reads now (or right after the read under way). */
   wake(): void {
     if (!this.stopped) this.reads.trigger();
@@ -114,7 +130,10 @@ export class FeedReader {
   private async readEvents(): Promise<boolean> {
     const rows = await this.options.source.eventsAfter(this.eventHead, PAGE);
     for (const row of rows) {
-      this.eventHead = Number(row.position);
+      const position = Number(row.position);
+      // Published meanwhile by `offer`.
+      if (position <= this.eventHead) continue;
+      this.eventHead = position;
       this.options.bus.publish('event', {
         id: row.id,
         accountId: row.accountId,
@@ -122,7 +141,7 @@ export class FeedReader {
         projectId: row.projectId,
         createdAt: datetimeOf(row.createdAt),
         payload: row.payload,
-        position: this.eventHead,
+        position,
       });
     }
     return rows.length === PAGE;

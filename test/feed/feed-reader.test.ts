@@ -1,6 +1,7 @@
 import { InProcessEventBus } from '../../src/event-bus';
 import { FeedReader } from '../../src/feed/feed-reader';
-import { FeedChangeRow, FeedSource } from '../../src/feed/feed.queries';
+import { EventType } from '../../src/events/event-type';
+import { FeedChangeRow, FeedEventRow, FeedSource } from '../../src/feed/feed.queries';
 import { createLogger } from '../../src/logger';
 import { ManualClock } from '../helpers/clock';
 import { waitFor } from '../helpers/wait-for';
@@ -119,5 +120,77 @@ describe('feed reader', () => {
     await waitFor(() => pruned.length > 1, { what: 'the next prune' });
     expect(pruned[1]).toBe(3);
     await reader.stop();
+  });
+
+  it('publishes events offered after a commit at once when they follow its head, and each event once', async () => {
+    const stored: FeedEventRow[] = [];
+    const eventAt = (position: number): FeedEventRow => ({
+      id: `evt_${position}`,
+      accountId: 'acc_1',
+      type: EventType.BUILD_QUEUED,
+      projectId: 'prj_1',
+      createdAt: new Date(Date.UTC(2026, 11, 2, 0, 0, position)),
+      payload: `{"n":${position}}`,
+      position,
+    });
+    const committed = (position: number) => {
+      const row = eventAt(position);
+      stored.push(row);
+      return { ...row, createdAt: row.createdAt as Date };
+    };
+    let reads = 0;
+    let holdNextRead: Promise<void> | undefined;
+    const source: FeedSource = {
+      heads: async () => ({ event: 0, change: 0 }),
+      eventsAfter: async (position, limit) => {
+        reads += 1;
+        const rows = stored.filter((row) => row.position > position).slice(0, limit); // what is committed now
+        const hold = holdNextRead;
+        holdNextRead = undefined;
+        if (hold) await hold;
+        return rows;
+      },
+      changesAfter: async () => [],
+    };
+    const bus = new InProcessEventBus();
+    const heard: number[] = [];
+    bus.subscribe('event', ({ position }) => heard.push(position));
+    const reader = new FeedReader({ source, bus, clock: new ManualClock(), logger: createLogger('silent'), pollMs: 60_000, readEvents: true });
+    await reader.start();
+
+    // Right after the head: published synchronously, before any read.
+    const before = reads;
+    reader.offer([committed(1), committed(2)]);
+    expect(heard).toEqual([1, 2]);
+    expect(reads).toBe(before);
+    expect(reader.eventPosition).toBe(2);
+    // A read that finds them again publishes nothing twice.
+    await reader.catchUp();
+    expect(heard).toEqual([1, 2]);
+
+    // Another process committed 3 and this one 4: 4 waits for the read, which publishes both in order.
+    stored.push(eventAt(3));
+    reader.offer([committed(4)]);
+    expect(heard).toEqual([1, 2]);
+    await reader.catchUp();
+    expect(heard).toEqual([1, 2, 3, 4]);
+    // A read under way when this process's commit is offered: it finds the event too, and skips it.
+    let release = () => {};
+    holdNextRead = new Promise<void>((resolve) => (release = resolve));
+    const fifth = committed(5);
+    reader.wake();
+    await waitFor(() => holdNextRead === undefined, { what: 'the read to start' });
+    reader.offer([fifth]);
+    expect(heard).toEqual([1, 2, 3, 4, 5]);
+    release();
+    await reader.catchUp();
+    expect(heard).toEqual([1, 2, 3, 4, 5]);
+    // An offer the read already published is ignored.
+    reader.offer([{ ...eventAt(4), createdAt: new Date() }]);
+    expect(heard).toEqual([1, 2, 3, 4, 5]);
+    await reader.stop();
+    // Stopped: offers publish nothing.
+    reader.offer([committed(6)]);
+    expect(heard).toEqual([1, 2, 3, 4, 5]);
   });
 });
