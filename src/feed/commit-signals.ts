@@ -25,36 +25,47 @@ export interface CommitSignals {
 /** Signals nobody listens to (the account CLI, tests of one service). */
 export const noSignals: CommitSignals = { feedChanged: () => undefined, eventsCommitted: () => undefined, deliveriesDue: () => undefined };
 
+/** The listeners of one signal; `add` answers how to remove the listener again. */
+class Listeners<T> {
+  private readonly listeners = new Set<(value: T) => void>();
+
+  call(value: T): void {
+    for (const listener of this.listeners) listener(value);
+  }
+
+  add(listener: (value: T) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
 /** Signals that call whatever is attached later (the composition root attaches the reader and the worker). */
 export class SignalHub implements CommitSignals {
-  private readonly feedListeners = new Set<(changes: readonly ChangeEntry[]) => void>();
-  private readonly eventListeners = new Set<(events: readonly CommittedEvent[]) => void>();
-  private readonly workListeners = new Set<() => void>();
+  private readonly feed = new Listeners<readonly ChangeEntry[]>();
+  private readonly events = new Listeners<readonly CommittedEvent[]>();
+  private readonly work = new Listeners<void>();
 
   feedChanged(changes: readonly ChangeEntry[] = []): void {
-    for (const listener of this.feedListeners) listener(changes);
+    this.feed.call(changes);
   }
 
   eventsCommitted(events: readonly CommittedEvent[]): void {
-    for (const listener of this.eventListeners) listener(events);
+    this.events.call(events);
   }
 
   deliveriesDue(): void {
-    for (const listener of this.workListeners) listener();
+    this.work.call();
   }
 
   onFeedChanged(listener: (changes: readonly ChangeEntry[]) => void): () => void {
-    this.feedListeners.add(listener);
-    return () => this.feedListeners.delete(listener);
+    return this.feed.add(listener);
   }
 
   onEventsCommitted(listener: (events: readonly CommittedEvent[]) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+    return this.events.add(listener);
   }
 
   onDeliveriesDue(listener: () => void): () => void {
-    this.workListeners.add(listener);
-    return () => this.workListeners.delete(listener);
+    return this.work.add(listener);
   }
 }
