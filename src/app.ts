@@ -127,6 +127,9 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
 
   const expressApp = express();
   expressApp.disable('x-powered-by');
+  // No ETag on responses: hashing every GraphQL answer (a 20-node page is ~5 KB) costs each request, and
+  // answers to POSTs, most of ours, are never revalidated.
+  expressApp.set('etag', false);
   const httpServer: Server = createServer(expressApp);
   expressApp.use(refuseWhenNotListening(httpServer));
   expressApp.use(healthRouter(() => db.ping()));

@@ -96,6 +96,13 @@ describe('the HTTP edge', () => {
     expect(response.data.viewer.id).toBe(account.accountId);
   });
 
+  it('answers a GraphQL POST without an ETag (no hash of every answer) or X-Powered-By', async () => {
+    const response = await post(JSON.stringify({ query: '{ webhooks(first: 20) { totalCount nodes { id url } } }' }));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('etag')).toBeNull();
+    expect(response.headers.get('x-powered-by')).toBeNull();
+  });
+
   it('GET /metrics serves the Prometheus text with the contract metrics', async () => {
     const response = await fetch(`${server.origin}/metrics`);
     expect(response.status).toBe(200);
