@@ -24,7 +24,8 @@ interface PendingEvent {
  * the account subscribed to the type are written in the change's own transaction, the event with its
  * place in commit order. Subscribers hear of it through the feed and workers find the deliveries in
  * their table, so a rollback leaves nothing stored, nothing sent and nothing published; after a
- * commit the signals wake this process's reader and worker at once, and offer the reader the events.
+ * commit the signals offer this process's reader the events (it reads only if another process
+ * committed in between) and wake its worker.
  *
  * The rows are deferred to the write's group (see `WriteSerializer`): the events of all the writes
  * of a group go in one INSERT, which also returns each event's subscribed webhooks, and their
@@ -58,7 +59,6 @@ export class Outbox {
     tx.defer(this.pending, pending);
     tx.afterCommit(() => {
       this.signals.eventsCommitted([{ id, accountId, type, projectId: project.id, createdAt, payload: event.payload, position: event.position! }]);
-      this.signals.feedChanged();
       const handed = pending.deliveries.filter((delivery) => delivery.leaseToken !== null);
       if (handed.length > 0) {
         this.worker?.accept(

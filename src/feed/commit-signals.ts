@@ -8,14 +8,14 @@ import { ChangeEntry } from './change-log';
  */
 export interface CommitSignals {
   /**
-   * Rows were appended to the feed (events or changes): the feed reader reads them now. `changes`
-   * are the changes this commit appended, for this process's caches, which must not wait even the
-   * read (a cache may hear of a change twice; subscribers hear of it once, from the feed).
+   * Changes were appended to the feed: the feed reader reads them now. `changes` are the ones this
+   * commit appended, for this process's caches, which must not wait even the read (a cache may hear
+   * of a change twice; subscribers hear of it once, from the feed).
    */
-  feedChanged(changes?: readonly ChangeEntry[]): void;
+  feedChanged(changes: readonly ChangeEntry[]): void;
   /**
-   * The events this commit stored, with their positions: the feed reader may publish them without
-   * reading them back (`FeedReader.offer`). `feedChanged` follows, so the read happens all the same.
+   * The events this commit stored, with their positions: the feed reader publishes them without
+   * reading them back, or reads the feed if another process committed in between (`FeedReader.offer`).
    */
   eventsCommitted(events: readonly CommittedEvent[]): void;
   /** Deliveries became due (new ones, or redeliveries): a worker in this process claims now. */
@@ -45,7 +45,7 @@ export class SignalHub implements CommitSignals {
   private readonly events = new Listeners<readonly CommittedEvent[]>();
   private readonly work = new Listeners<void>();
 
-  feedChanged(changes: readonly ChangeEntry[] = []): void {
+  feedChanged(changes: readonly ChangeEntry[]): void {
     this.feed.call(changes);
   }
 

@@ -73,14 +73,18 @@ export class FeedReader {
   /**
    * Publishes events this process has just committed without reading them back, as long as each
    * comes right after the last one published (the next position in commit order: everything below
-   * it is already out); at the first gap it stops, and the read `wake` starts publishes the rest.
+   * it is already out). At the first gap (another process committed in between) it stops and starts
+   * a read, which publishes the rest in order. So a commit whose events all follow costs no read.
    * Either way each event is published once: the read skips what was published here.
    */
   offer(events: readonly CommittedEvent[]): void {
     if (this.stopped || !this.options.readEvents) return;
     for (const event of events) {
       if (event.position <= this.eventHead) continue;
-      if (event.position !== this.eventHead + 1) return;
+      if (event.position !== this.eventHead + 1) {
+        this.wake();
+        return;
+      }
       this.eventHead = event.position;
       this.options.bus.publish('event', event);
     }

@@ -172,6 +172,8 @@ describe('feed reader', () => {
     stored.push(eventAt(3));
     reader.offer([committed(4)]);
     expect(heard).toEqual([1, 2]);
+    // The gap starts that read itself (the poll here is a minute away).
+    await waitFor(() => heard.length === 4, { what: 'the read the gap starts' });
     await reader.catchUp();
     expect(heard).toEqual([1, 2, 3, 4]);
     // A read under way when this process's commit is offered: it finds the event too, and skips it.
