@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { userText } from './user-text';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** Characters of an id's creation time: 62^8 ms last past the year 8000. */
@@ -51,4 +52,14 @@ export type IdPrefix = 'acc' | 'key' | 'wh' | 'proj' | 'build' | 'evt' | 'dlv' |
  */
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   return `${prefix}_${sortableTime(now)}${randomAlphanumeric(RANDOM_CHARS)}`;
+}
+
+/**
+ * An id as a client sent it, made safe to look up on either engine. Ids we issue are ASCII, so one
+ * with U+0000 (which PostgreSQL refuses in any parameter, where SQLite compares it) or a lone
+ * surrogate names nothing: it becomes text that matches no row (`userText`), and the lookup answers
+ * as for any unknown id, `null` or `NOT_FOUND`. Services apply this where an id enters them.
+ */
+export function clientId<T extends string | null | undefined>(id: T): T {
+  return userText(id);
 }

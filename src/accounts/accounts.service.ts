@@ -4,7 +4,7 @@ import { Database } from '../db/database';
 import { InvalidInput, NotFound } from '../errors';
 import { EventBus } from '../event-bus';
 import { ChangeLog } from '../feed/change-log';
-import { newId } from '../ids';
+import { clientId, newId } from '../ids';
 import { userText } from '../user-text';
 import { Account } from './account.entity';
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret';
@@ -87,7 +87,7 @@ export class AccountsService {
   async revokeApiKey(accountId: string, id: string): Promise<ApiKey> {
     return this.db.writes.write(async (tx) => {
       const { manager } = tx;
-      const apiKey = await manager.findOneBy(ApiKey, { id, accountId });
+      const apiKey = await manager.findOneBy(ApiKey, { id: clientId(id), accountId });
       if (!apiKey) throw new NotFound('API key');
       if (!apiKey.revokedAt) {
         apiKey.revokedAt = this.clock.now();

@@ -5,7 +5,7 @@ import { hydrate } from '../db/raw-sql';
 import { Conflict, InvalidInput, NotFound } from '../errors';
 import { EventType } from '../events/event-type';
 import { Outbox, OUTBOX_WRITE } from '../events/outbox';
-import { newId } from '../ids';
+import { clientId, newId } from '../ids';
 import { userText } from '../user-text';
 import { buildData } from './build-data';
 import { buildStatus, buildWrites, projectFrom } from './build-writes';
@@ -49,7 +49,7 @@ export class BuildsService {
     const build = Object.assign(new Build(), {
       id: newId('build', queuedAt.getTime()),
       accountId,
-      projectId: input.projectId,
+      projectId: clientId(input.projectId),
       version,
       platform: input.platform,
       arch: input.arch,
@@ -76,18 +76,18 @@ export class BuildsService {
   }
 
   start(accountId: string, id: string): Promise<Build> {
-    return this.transition(accountId, id, BuildStatus.QUEUED, { status: BuildStatus.RUNNING, startedAt: this.clock.now() }, EventType.BUILD_STARTED);
+    return this.transition(accountId, clientId(id), BuildStatus.QUEUED, { status: BuildStatus.RUNNING, startedAt: this.clock.now() }, EventType.BUILD_STARTED);
   }
 
   complete(accountId: string, id: string, input: CompleteBuildFields): Promise<Build> {
     const outcome = checkCompletion(input);
     const type = outcome.status === BuildStatus.SUCCESS ? EventType.BUILD_SUCCEEDED : EventType.BUILD_FAILED;
-    return this.transition(accountId, id, BuildStatus.RUNNING, { ...outcome, finishedAt: this.clock.now() }, type);
+    return this.transition(accountId, clientId(id), BuildStatus.RUNNING, { ...outcome, finishedAt: this.clock.now() }, type);
   }
 
   /** The build with its project, read in one statement: a deletion of the project cannot fall between the two. */
   get(accountId: string, id: string): Promise<Build | null> {
-    return this.db.reader.getRepository(Build).findOne({ where: { id, accountId }, relations: { project: true } });
+    return this.db.reader.getRepository(Build).findOne({ where: { id: clientId(id), accountId }, relations: { project: true } });
   }
 
   listForProject(accountId: string, projectId: string, args: PageArgs & { status?: BuildStatus | null }, select?: ReadonlySet<string>): Promise<Page<Build>> {

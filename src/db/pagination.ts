@@ -1,6 +1,7 @@
 import { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { InvalidInput } from '../errors';
+import { clientId } from '../ids';
 import { hydrate } from './raw-sql';
 import { readRows } from './statement-cache';
 
@@ -38,7 +39,8 @@ function decodeCursor(cursor: string): { sortValue: Date; id: string } {
   try {
     const [iso, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const sortValue = new Date(String(iso));
-    if (typeof id !== 'string' || Number.isNaN(sortValue.getTime())) throw new Error('bad cursor');
+    // An id no lookup could match (U+0000, which PostgreSQL refuses, or a lone surrogate) is in no cursor of ours.
+    if (typeof id !== 'string' || clientId(id) !== id || Number.isNaN(sortValue.getTime())) throw new Error('bad cursor');
     return { sortValue, id };
   } catch {
     throw new InvalidInput('after', '"after" is not a cursor returned by this list');

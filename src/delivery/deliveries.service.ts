@@ -10,7 +10,7 @@ import { ChangeLog } from '../feed/change-log';
 import { CommitSignals } from '../feed/commit-signals';
 import { EventType } from '../events/event-type';
 import { Event } from '../events/event.entity';
-import { newId } from '../ids';
+import { clientId, newId } from '../ids';
 import { Webhook } from '../webhooks/webhook.entity';
 import { DeliveryAttempt } from './delivery-attempt.entity';
 import { deliveryHistoryCounts, DeliveryHistoryCounts, recoverableFailures, RecoveryCursor } from './delivery-history.queries';
@@ -52,12 +52,12 @@ export class DeliveriesService {
   ) {}
 
   get(accountId: string, id: string): Promise<Delivery | null> {
-    return this.db.reader.getRepository(Delivery).findOneBy({ id, accountId });
+    return this.db.reader.getRepository(Delivery).findOneBy({ id: clientId(id), accountId });
   }
 
   list(accountId: string, args: PageArgs & DeliveryFilter, select?: ReadonlySet<string>): Promise<Page<Delivery>> {
     const { webhookId, eventId, status } = args;
-    return paginate(this.db.reader, Delivery, { accountId, webhookId, eventId, status }, args, 'createdAt', select);
+    return paginate(this.db.reader, Delivery, { accountId, webhookId: clientId(webhookId), eventId: clientId(eventId), status }, args, 'createdAt', select);
   }
 
   attempts(deliveryId: string): Promise<DeliveryAttempt[]> {
@@ -70,7 +70,7 @@ export class DeliveriesService {
    */
   redeliver(accountId: string, deliveryId: string): Promise<Delivery> {
     return this.db.writes.write(async (tx) => {
-      const original = await tx.manager.findOneBy(Delivery, { id: deliveryId, accountId });
+      const original = await tx.manager.findOneBy(Delivery, { id: clientId(deliveryId), accountId });
       if (!original) throw new NotFound('Delivery');
       await activeWebhook(tx.manager, accountId, original.webhookId, 'The webhook of this delivery has been deleted');
       const [delivery] = await this.createPending(tx, accountId, original.webhookId, [original.eventId]);
@@ -146,7 +146,7 @@ export class DeliveriesService {
 
 /** The account's webhook if it can receive deliveries now; NOT_FOUND or CONFLICT otherwise. */
 async function activeWebhook(manager: EntityManager, accountId: string, id: string, goneMessage?: string): Promise<Webhook> {
-  const webhook = await manager.findOneBy(Webhook, { id, accountId });
+  const webhook = await manager.findOneBy(Webhook, { id: clientId(id), accountId });
   if (!webhook) {
     if (goneMessage) throw new Conflict(goneMessage);
     throw new NotFound('Webhook');

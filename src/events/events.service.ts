@@ -1,5 +1,6 @@
 import { Between, In } from 'typeorm';
 import { Database } from '../db/database';
+import { clientId } from '../ids';
 import { CommittedEvent } from '../event-bus';
 import { Page, PageArgs, paginate } from '../db/pagination';
 import { EventType, foldEventTypes } from './event-type';
@@ -25,12 +26,12 @@ export class EventsService {
 
   /** Any event of the account, `testWebhook` samples included (a delivery's `event` must resolve). */
   get(accountId: string, id: string): Promise<Event | null> {
-    return this.db.reader.getRepository(Event).findOneBy({ id, accountId });
+    return this.db.reader.getRepository(Event).findOneBy({ id: clientId(id), accountId });
   }
 
   /** The position in commit order of the account's published event `id`; null when there is none. */
   async positionOf(accountId: string, id: string): Promise<number | null> {
-    const event = await this.db.reader.getRepository(Event).findOne({ select: ['position'], where: { id, accountId, test: false } });
+    const event = await this.db.reader.getRepository(Event).findOne({ select: ['position'], where: { id: clientId(id), accountId, test: false } });
     return event?.position ?? null;
   }
 
@@ -47,7 +48,7 @@ export class EventsService {
           accountId,
           position: Between(from + 1, upTo),
           ...(filter.types && filter.types.length > 0 ? { type: In(filter.types) } : {}),
-          ...(filter.projectId ? { projectId: filter.projectId } : {}),
+          ...(filter.projectId ? { projectId: clientId(filter.projectId) } : {}),
         },
         order: { position: 'ASC' },
         take: pageSize,
@@ -61,6 +62,6 @@ export class EventsService {
 
   /** The account's real events: `testWebhook` samples are left out. */
   list(accountId: string, args: PageArgs & EventFilter, select?: ReadonlySet<string>): Promise<Page<Event>> {
-    return paginate(this.db.reader, Event, { accountId, test: false, type: foldEventTypes(args.types), projectId: args.projectId }, args, 'createdAt', select);
+    return paginate(this.db.reader, Event, { accountId, test: false, type: foldEventTypes(args.types), projectId: clientId(args.projectId) }, args, 'createdAt', select);
   }
 }

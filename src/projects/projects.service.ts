@@ -4,7 +4,7 @@ import { Page, PageArgs, paginate } from '../db/pagination';
 import { InvalidInput, NotFound } from '../errors';
 import { EventType } from '../events/event-type';
 import { Outbox, OUTBOX_WRITE } from '../events/outbox';
-import { newId } from '../ids';
+import { clientId, newId } from '../ids';
 import { userText } from '../user-text';
 import { Project } from './project.entity';
 
@@ -40,7 +40,7 @@ export class ProjectsService {
     if (input.name !== undefined) changes.name = checkName(input.name ?? '');
     if (input.description !== undefined) changes.description = checkDescription(input.description);
     return this.db.writes.write(async (tx) => {
-      const project = await tx.manager.findOneBy(Project, { id, accountId });
+      const project = await tx.manager.findOneBy(Project, { id: clientId(id), accountId });
       if (!project) throw new NotFound('Project');
       Object.assign(project, changes, { updatedAt: this.clock.now() });
       await tx.manager.save(Project, project);
@@ -52,7 +52,7 @@ export class ProjectsService {
   /** Deletes the project and its builds; `project.deleted` carries the project as it was. */
   async delete(accountId: string, id: string): Promise<Project> {
     return this.db.writes.write(async (tx) => {
-      const project = await tx.manager.findOneBy(Project, { id, accountId });
+      const project = await tx.manager.findOneBy(Project, { id: clientId(id), accountId });
       if (!project) throw new NotFound('Project');
       await tx.manager.delete(Project, { id });
       this.outbox.record(tx, accountId, EventType.PROJECT_DELETED, project);
@@ -61,7 +61,7 @@ export class ProjectsService {
   }
 
   get(accountId: string, id: string): Promise<Project | null> {
-    return this.db.reader.getRepository(Project).findOneBy({ id, accountId });
+    return this.db.reader.getRepository(Project).findOneBy({ id: clientId(id), accountId });
   }
 
   list(accountId: string, args: PageArgs, select?: ReadonlySet<string>): Promise<Page<Project>> {

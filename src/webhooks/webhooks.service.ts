@@ -7,7 +7,7 @@ import { InvalidInput, NotFound } from '../errors';
 import { ChangeLog } from '../feed/change-log';
 import { Metrics } from '../metrics';
 import { EventType, foldEventTypes } from '../events/event-type';
-import { newId } from '../ids';
+import { clientId, newId } from '../ids';
 import { userText } from '../user-text';
 import { checkWebhookUrl, Resolver, UrlPolicyError } from './url-policy';
 import { Webhook } from './webhook.entity';
@@ -91,7 +91,7 @@ export class WebhooksService {
       }
     }
     return this.db.writes.write(async (tx) => {
-      const webhook = await tx.manager.findOneBy(Webhook, { id, accountId });
+      const webhook = await tx.manager.findOneBy(Webhook, { id: clientId(id), accountId });
       if (!webhook) throw new NotFound('Webhook');
       Object.assign(webhook, changes, { updatedAt: this.clock.now() });
       await tx.manager.save(Webhook, webhook);
@@ -106,7 +106,7 @@ export class WebhooksService {
    */
   async delete(accountId: string, id: string): Promise<WebhookDeletion> {
     const failed = await this.db.writes.write(async (tx) => {
-      const result = await tx.manager.delete(Webhook, { id, accountId });
+      const result = await tx.manager.delete(Webhook, { id: clientId(id), accountId });
       if (!result.affected) throw new NotFound('Webhook');
       const ended = await failPendingDeliveriesOf(tx.manager, id, this.clock.now());
       await this.changes.recordAll(tx, [
@@ -127,7 +127,7 @@ export class WebhooksService {
     const next = webhookSecretOrGenerate(userText(secret));
     return this.db.writes.write(async (tx) => {
       const { manager } = tx;
-      const webhook = await manager.findOneBy(Webhook, { id, accountId });
+      const webhook = await manager.findOneBy(Webhook, { id: clientId(id), accountId });
       if (!webhook) throw new NotFound('Webhook');
       await this.changes.record(tx, 'webhook', { id, accountId });
       const now = this.clock.now();
@@ -141,7 +141,7 @@ export class WebhooksService {
   }
 
   get(accountId: string, id: string): Promise<Webhook | null> {
-    return this.repository().findOneBy({ id, accountId });
+    return this.repository().findOneBy({ id: clientId(id), accountId });
   }
 
   /** A page of the account's webhooks; with `select`, nodes carry only those properties (see `paginate`). */
