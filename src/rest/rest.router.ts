@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { Logger } from '../logger';
 import { openApiDocument } from './openapi';
-import { restErrorHandler } from './rest-errors';
+import { RestError, restErrorHandler } from './rest-errors';
 import { RestServices, webhooksRouter } from './webhooks.routes';
 
 export interface RestOptions {
@@ -13,7 +13,9 @@ export interface RestOptions {
 
 /**
  * The DeskForge page's REST endpoints (API.md section 8) and their OpenAPI document, a thin layer
- * over the same services as GraphQL. Requests to other paths pass through untouched.
+ * over the same services as GraphQL. Mounted after every other route of the service: a request that
+ * none of them took (`/webhooks;x`, `//webhooks`, any unknown path) is answered here, 404 NOT_FOUND in
+ * the JSON error shape, never Express's HTML page.
  */
 export function restRouter({ services, bodyBytes, logger }: RestOptions): Router {
   const router = Router();
@@ -22,6 +24,9 @@ export function restRouter({ services, bodyBytes, logger }: RestOptions): Router
     res.json(document);
   });
   router.use(webhooksRouter(services, bodyBytes));
+  router.use((req) => {
+    throw new RestError(404, 'NOT_FOUND', `No such endpoint: ${req.method} ${req.originalUrl}`);
+  });
   router.use(restErrorHandler(logger));
   return router;
 }

@@ -53,15 +53,18 @@ function typed(name: string, kind: BodyFieldKind, value: unknown): unknown {
   return value;
 }
 
+/** 400 BAD_REQUEST: the body is missing, empty, or JSON that is not an object. */
+export function notAJsonObject(): RestError {
+  return new RestError(400, 'BAD_REQUEST', 'Request body must be a JSON object such as {"url": "https://…", "events": ["build.succeeded"]}');
+}
+
 /**
  * The service's input from a request body. Throws `RestError` (400 BAD_REQUEST) when the body is not
  * a JSON object, `InvalidInput` naming the field when a field is unknown, missing or of the wrong
  * type. `null` stands for an omitted optional field, as in GraphQL.
  */
 export function createWebhookFields(body: unknown): CreateWebhookFields {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new RestError(400, 'BAD_REQUEST', 'Request body must be a JSON object such as {"url": "https://…", "events": ["build.succeeded"]}');
-  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw notAJsonObject();
   const given = body as Record<string, unknown>;
   const unknownField = Object.keys(given).find((name) => !Object.hasOwn(CREATE_WEBHOOK_BODY, name));
   if (unknownField !== undefined) {

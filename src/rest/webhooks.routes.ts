@@ -1,11 +1,10 @@
 import express, { RequestHandler, Response, Router } from 'express';
-import { IncomingMessage } from 'node:http';
 import { AccountsService } from '../accounts/accounts.service';
 import { NotFound, Unauthenticated } from '../errors';
 import { viewerFromHeader } from '../http/api-key-auth';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { RestError } from './rest-errors';
-import { createWebhookFields } from './webhook.input';
+import { createWebhookFields, notAJsonObject } from './webhook.input';
 import { webhookView } from './webhook.view';
 
 /** What the REST endpoints call. */
@@ -44,11 +43,7 @@ function methodNotAllowed(allowed: string): RequestHandler {
 export function webhooksRouter(services: RestServices, bodyBytes: number): Router {
   const { webhooks } = services;
   const router = Router();
-  // Any content type is read as JSON: the page's requests send application/json, and a forgotten
-  // header should not turn a good body into a confusing error. An empty body stays unread (body-parser
-  // would make it `{}`), so it is refused as not a JSON object.
-  const readBody = (req: IncomingMessage) => req.headers['content-length'] !== '0';
-  router.use('/webhooks', authenticate(services.accounts), express.json({ limit: bodyBytes, strict: false, type: readBody }));
+  router.use('/webhooks', authenticate(services.accounts));
 
   router
     .route('/webhooks')
@@ -56,7 +51,7 @@ export function webhooksRouter(services: RestServices, bodyBytes: number): Route
       const all = await webhooks.listAll(accountIdOf(res));
       res.json({ webhooks: all.map(webhookView), total: all.length });
     })
-    .post(async (req, res) => {
+    .post(jsonBody(bodyBytes), async (req, res) => {
       const fields = createWebhookFields(req.body);
       const { webhook, secret } = await webhooks.create(accountIdOf(res), fields);
       const generated = fields.secret === undefined ? { secret } : {};
@@ -76,8 +71,23 @@ export function webhooksRouter(services: RestServices, bodyBytes: number): Route
     })
     .all(methodNotAllowed('GET, DELETE'));
 
-  router.use('/webhooks', (req) => {
-    throw new RestError(404, 'NOT_FOUND', `No such endpoint: ${req.method} ${req.originalUrl}`);
-  });
   return router;
+}
+
+/**
+ * Reads the body of a request that takes one, after the key was checked. Any content type is read as
+ * JSON: the page's requests send application/json, and a forgotten header should not turn a good body
+ * into a confusing error. An empty body, however it is framed (`Content-Length: 0`, an empty chunked
+ * body), is refused as not a JSON object, as a missing one is: body-parser would make it `{}`, a
+ * BAD_USER_INPUT about `url` for a request that sent nothing.
+ */
+function jsonBody(bodyBytes: number): RequestHandler {
+  return express.json({
+    limit: bodyBytes,
+    strict: false,
+    type: () => true,
+    verify: (_req, _res, body) => {
+      if (body.length === 0) throw notAJsonObject();
+    },
+  });
 }

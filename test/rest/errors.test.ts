@@ -3,6 +3,32 @@ import { testResolver } from '../helpers/dns';
 import { createAccount, TestAccount } from '../helpers/graphql';
 import { rest, RestResponse } from '../helpers/rest';
 import { startTestServer, TestServer } from '../helpers/server';
+import { request } from 'node:http';
+
+/**
+ * A request with exactly these headers and no body bytes: `transfer-encoding: chunked` sends the
+ * empty last chunk only, and without a length header the body simply ends. `fetch` cannot frame these.
+ */
+function rawRequest(origin: string, method: string, path: string, headers: Record<string, string>): Promise<RestResponse> {
+  return new Promise((resolve, reject) => {
+    const sent = request(`${origin}${path}`, { method, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: response.statusCode ?? 0, headers: new Headers(response.headers as Record<string, string>), body, text });
+      });
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
 
 const GOOD = { url: 'https://your-app.com/webhooks/deskforge', events: ['build.succeeded', 'build.failed'] };
 
@@ -129,6 +155,19 @@ describe('REST errors', () => {
       expectError(await rest(server.origin, 'POST', '/webhooks', { key: acme.apiKey }), 400, 'BAD_REQUEST');
     });
 
+    it('an empty body however it is framed: Content-Length: 0, chunked, or no length at all', async () => {
+      const headers = { authorization: `Bearer ${acme.apiKey}`, 'content-type': 'application/json' };
+      expectError(await rawRequest(server.origin, 'POST', '/webhooks', { ...headers, 'content-length': '0' }), 400, 'BAD_REQUEST');
+      expectError(await rawRequest(server.origin, 'POST', '/webhooks', { ...headers, 'transfer-encoding': 'chunked' }), 400, 'BAD_REQUEST');
+      expectError(await rawRequest(server.origin, 'POST', '/webhooks', headers), 400, 'BAD_REQUEST');
+    });
+
+    it('a body is read only where one is expected: a DELETE with an empty chunked body deletes', async () => {
+      const id = (await post(GOOD)).body.id as string;
+      const deleted = await rawRequest(server.origin, 'DELETE', `/webhooks/${id}`, { authorization: `Bearer ${acme.apiKey}`, 'transfer-encoding': 'chunked' });
+      expect({ status: deleted.status, deleted: deleted.body?.deleted }).toEqual({ status: 200, deleted: true });
+    });
+
     it('reads a JSON object sent without Content-Type: application/json', async () => {
       const response = await post(JSON.stringify(GOOD), acme.apiKey, { 'content-type': 'text/plain' });
       expect(response.status).toBe(201);
@@ -151,6 +190,14 @@ describe('REST errors', () => {
     it('a path below /webhooks that is no endpoint', async () => {
       expectError(await rest(server.origin, 'GET', '/webhooks/wh_abc123/deliveries', { key: acme.apiKey }), 404, 'NOT_FOUND');
     });
+
+    it.each(['/webhooks;x', '//webhooks', '//webhooks/wh_abc123', '/webhooks.json', '/nowhere', '/graphiql-assets/nothing.js'])(
+      'any other path, %s, with a key or without: JSON, never an HTML page',
+      async (path) => {
+        expectError(await rest(server.origin, 'GET', path, { key: acme.apiKey }), 404, 'NOT_FOUND');
+        expectError(await rest(server.origin, 'POST', path, { body: GOOD }), 404, 'NOT_FOUND');
+      },
+    );
   });
 
   it('409 CONFLICT when the service refuses for the state of things', async () => {
@@ -195,10 +242,13 @@ describe('REST errors', () => {
     expect((await rest(server.origin, 'GET', '/webhooks', { key: acme.apiKey })).status).toBe(200);
   });
 
-  it('leaves other paths alone: no key asked, no REST error shape', async () => {
-    const other = await rest(server.origin, 'GET', '/nowhere');
-    expect(other.status).toBe(404);
-    expect(other.body?.error).toBeUndefined();
+  it('leaves the paths of the rest of the service alone: health, metrics, OpenAPI, GraphiQL and GraphQL', async () => {
     expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.origin}/metrics`)).status).toBe(200);
+    expect((await rest(server.origin, 'GET', '/openapi.json')).body.openapi).toMatch(/^3\.1/);
+    const graphiql = await fetch(`${server.origin}/graphql`, { headers: { accept: 'text/html' } });
+    expect({ status: graphiql.status, page: (await graphiql.text()).includes('GraphiQL') }).toEqual({ status: 200, page: true });
+    const graphql = await rest(server.origin, 'POST', '/graphql', { key: acme.apiKey, body: { query: '{ viewer { name } }' } });
+    expect(graphql.body).toEqual({ data: { viewer: { name: 'Acme' } } });
   });
 });
