@@ -13,7 +13,8 @@ import { AttemptOutcome, DeliveryRecorder } from './delivery-recorder';
 import { DeliveryStatus } from './delivery-status';
 import { ClaimedDelivery, DeliveryQueue, LocalWorker } from './delivery-queue';
 import { Lease } from './delivery.queries';
-import { FairSlots } from './fair-slots';
+import { EndpointHealth } from './endpoint-health';
+import { FairSlots, healthyReserve } from './fair-slots';
 import { RetryPolicy } from './retry-policy';
 import { Sender } from './sender';
 import { WebhookCache } from './webhook-cache';
@@ -58,8 +59,9 @@ export interface DispatcherDependencies {
  * A worker: claims due deliveries from the database queue (`DeliveryQueue`), attempts them and
  * stores their outcomes (`DeliveryRecorder`). It holds in memory only a window of claimed
  * deliveries: at most `PREFETCH × concurrency`, of which `concurrency` run at once, both shared
- * fairly (`FairSlots`) between accounts, then webhooks. A retry is a row with a due time, found by a
- * later claim, never a timer here.
+ * (`FairSlots`) in two lanes, so webhooks that are timing out or failing (`EndpointHealth`) leave a
+ * reserve to those that answer, and fairly between accounts, then webhooks. A retry is a row with a
+ * due time, found by a later claim, never a timer here.
  *
  * It claims when woken (`wake()`: this process committed due deliveries, or an attempt ended and
  * freed a slot) and every `pollMs` otherwise, which finds what other processes committed, retries
@@ -72,11 +74,12 @@ export class Dispatcher implements LocalWorker {
   private readonly held: FairSlots;
   /** Claimed deliveries waiting for a running slot, per webhook, oldest claim first. */
   private readonly ready = new Map<string, ClaimedDelivery[]>();
+  /** Which webhooks are suspect (timing out, failing, not yet seen to answer): the lane of both `slots` and `held`. */
+  private readonly health: EndpointHealth;
   /** A ready delivery whose lease has less left than this is let go instead of started. */
   private readonly startMarginMs: number;
   /** The lease token of deliveries handed over at commit (`handOff`): one per worker run. */
   private readonly handOffToken = randomBytes(12).toString('base64url');
-  private startTurn = 0;
   private readonly queue: DeliveryQueue;
   private readonly sender: Sender;
   private readonly recorder: DeliveryRecorder;
@@ -97,10 +100,16 @@ export class Dispatcher implements LocalWorker {
 
   constructor(private readonly deps: DispatcherDependencies) {
     const { config } = deps;
-    this.slots = new FairSlots({ concurrency: config.concurrency, perWebhook: config.endpointConcurrency });
+    this.health = new EndpointHealth(deps.clock);
+    const suspectSlots = (webhookId: string, holding: number) => this.health.suspectSlots(webhookId, holding);
+    const reserve = healthyReserve(config.concurrency);
+    this.slots = new FairSlots({ concurrency: config.concurrency, perWebhook: config.endpointConcurrency, reserve }, suspectSlots);
     // Never more than half of what the lease has beyond the timeout, so a fresh claim always starts.
     this.startMarginMs = config.timeoutMs + Math.min(LEASE_MARGIN_MS, (config.leaseMs - config.timeoutMs) / 2);
-    this.held = new FairSlots({ concurrency: PREFETCH * config.concurrency, perWebhook: PREFETCH * config.endpointConcurrency });
+    this.held = new FairSlots(
+      { concurrency: PREFETCH * config.concurrency, perWebhook: PREFETCH * config.endpointConcurrency, reserve: PREFETCH * reserve },
+      suspectSlots,
+    );
     this.queue = new DeliveryQueue(deps.db, deps.clock, deps.owner, config.leaseMs);
     this.sender = new Sender({
       timeoutMs: config.timeoutMs,
@@ -121,27 +130,16 @@ export class Dispatcher implements LocalWorker {
   /** Starts claiming: now, when woken, and every `pollMs`. Reads nothing of the backlog beforehand. */
   async start(): Promise<void> {
     this.started = true;
-    this.subscriptions = [this.deps.bus.subscribe('webhook', (change) => this.webhooks.invalidate(change.id))];
+    this.subscriptions = [this.deps.bus.subscribe('webhook', (change) => this.forgetWebhook(change.id))];
     this.pollTimer = setInterval(() => this.wake(), this.deps.config.pollMs).unref();
     this.wake();
     this.deps.logger.info({ owner: this.deps.owner }, 'delivery worker started');
   }
 
   handOff(): { leaseFor(accountId: string, webhookId: string): Lease | null } {
-    const byWebhook = new Map<string, number>();
-    const byAccount = new Map<string, number>();
-    let total = 0;
+    const room = this.held.promises();
     const lease: Lease = { owner: this.deps.owner, token: this.handOffToken, expiresAt: new Date(this.deps.clock.now().getTime() + this.deps.config.leaseMs) };
-    return {
-      leaseFor: (accountId, webhookId) => {
-        const promised = { webhook: byWebhook.get(webhookId) ?? 0, account: byAccount.get(accountId) ?? 0, total };
-        if (!this.started || this.stopping || !this.held.canTake(webhookId, accountId, promised)) return null;
-        byWebhook.set(webhookId, promised.webhook + 1);
-        byAccount.set(accountId, promised.account + 1);
-        total += 1;
-        return lease;
-      },
-    };
+    return { leaseFor: (accountId, webhookId) => (this.started && !this.stopping && room(webhookId, accountId) ? lease : null) };
   }
 
   accept(deliveries: ClaimedDelivery[]): void {
@@ -153,6 +151,7 @@ export class Dispatcher implements LocalWorker {
   /** Forgets a webhook's cached settings (a change committed in this process: no need to wait for the feed). */
   forgetWebhook(id: string): void {
     this.webhooks.invalidate(id);
+    this.health.forget(id);
   }
 
   /** Claims what is due now, as far as slots allow (or right after the claim under way). */
@@ -248,34 +247,34 @@ export class Dispatcher implements LocalWorker {
     else this.ready.set(delivery.webhookId, [delivery]);
   }
 
-  /** Starts ready deliveries while slots allow, webhook by webhook from a rotating start. */
+  /** Starts ready deliveries as the slots are dealt (lanes, then accounts, then webhooks). */
   private startReady(): void {
-    let started = true;
-    while (started && this.ready.size > 0 && this.slots.free > 0) {
-      started = false;
-      const webhooks = [...this.ready.keys()];
-      const offset = this.startTurn++ % webhooks.length;
-      for (let i = 0; i < webhooks.length; i += 1) {
-        const waiting = this.ready.get(webhooks[(offset + i) % webhooks.length])!;
-        const next = waiting[0];
-        if (!this.slots.canTake(next.webhookId, next.accountId)) continue;
-        waiting.shift();
-        if (waiting.length === 0) this.ready.delete(next.webhookId);
-        started = true;
-        // A delivery that waited (behind a slow endpoint) until its lease could run out mid-attempt
-        // is let go: it is due again at its lease's end, for whichever worker claims it.
-        if (next.leaseExpiresAt.getTime() - this.deps.clock.now().getTime() < this.startMarginMs) {
-          this.held.release(next.webhookId, next.accountId);
-          continue;
+    let letGo = true;
+    while (letGo && this.ready.size > 0 && this.slots.free > 0) {
+      letGo = false;
+      const due = [...this.ready.values()].map(([first]) => ({ webhookId: first.webhookId, accountId: first.accountId }));
+      for (const [webhookId, count] of this.slots.allocate(due)) {
+        const waiting = this.ready.get(webhookId)!;
+        for (let started = 0; started < count && waiting.length > 0; ) {
+          const next = waiting.shift()!;
+          // A delivery that waited (behind a slow endpoint) until its lease could run out mid-attempt
+          // is let go: it is due again at its lease's end, for whichever worker claims it.
+          if (next.leaseExpiresAt.getTime() - this.deps.clock.now().getTime() < this.startMarginMs) {
+            this.held.release(next.webhookId, next.accountId);
+            letGo = true;
+            continue;
+          }
+          this.begin(next);
+          started += 1;
         }
-        this.begin(next);
+        if (waiting.length === 0) this.ready.delete(webhookId);
       }
     }
   }
 
   private begin(delivery: ClaimedDelivery): void {
     this.slots.take(delivery.webhookId, delivery.accountId);
-    const done = this.attempt(delivery).finally(() => {
+    const done = this.attempt(delivery, this.health.started(delivery.webhookId)).finally(() => {
       this.running.delete(delivery.id);
       this.slots.release(delivery.webhookId, delivery.accountId);
       this.held.release(delivery.webhookId, delivery.accountId);
@@ -285,14 +284,17 @@ export class Dispatcher implements LocalWorker {
     this.running.set(delivery.id, { delivery, done });
   }
 
-  private async attempt(delivery: ClaimedDelivery): Promise<void> {
-    let outcome: AttemptOutcome | null;
+  /** Makes the attempt that started at `startedAt` (for `EndpointHealth`), then stores its outcome. */
+  private async attempt(delivery: ClaimedDelivery, startedAt: number): Promise<void> {
+    let outcome: AttemptOutcome | null = null;
     try {
       outcome = await this.perform(delivery);
     } catch (error) {
       // Its lease runs out and the delivery is attempted again.
       this.deps.logger.error({ err: error, deliveryId: delivery.id }, 'webhook attempt failed unexpectedly');
       return;
+    } finally {
+      this.health.ended(delivery.webhookId, startedAt, outcome?.sent ? outcome.status === DeliveryStatus.SUCCEEDED : null);
     }
     if (!outcome) return;
     const storing = this.store(delivery, outcome).finally(() => this.storing.delete(storing));

@@ -5,6 +5,8 @@ export interface SlotLimits {
   concurrency: number;
   /** Attempts in flight to one webhook (`WEBHOOK_ENDPOINT_CONCURRENCY`). */
   perWebhook: number;
+  /** Slots that the suspect lane (`EndpointHealth`) leaves to the others: see `healthyReserve`. */
+  reserve: number;
 }
 
 /**
@@ -16,11 +18,33 @@ export function perAccountCap(limits: SlotLimits): number {
 }
 
 /**
- * The attempt slots of one worker, shared between accounts first, then between an account's
- * webhooks: `allocate` deals free slots one at a time, round robin over the accounts with due work,
- * each account's turn going to its next webhook below its cap; the starting account and webhook
- * rotate from call to call. So an account with forty dead endpoints holds at most its cap, and a
- * slot that frees up goes to the other accounts first.
+ * The slots kept from attempts to endpoints that are timing out or failing: a fifth (10 of 50 at
+ * the defaults, twice `WEBHOOK_ENDPOINT_CONCURRENCY`), at least one, and never all of them (with
+ * one slot there is nothing to share). A healthy endpoint answers within a second, so even when the
+ * suspect ones hold the other four fifths for whole timeouts, the reserve turns over at least ten
+ * times a second; the suspect ones keep enough (40) for their retries, and their recovery, to go on.
+ */
+export function healthyReserve(concurrency: number): number {
+  return Math.min(concurrency - 1, Math.ceil(concurrency / 5));
+}
+
+/**
+ * How many of the `holding` slots that a webhook holds count in the suspect lane (`EndpointHealth.suspectSlots`).
+ */
+export type SuspectSlots = (webhookId: string, holding: number) => number;
+
+/**
+ * Attempt slots (or, scaled up, a window of claimed deliveries) shared in two lanes: slots held by
+ * webhooks that are timing out or failing (`EndpointHealth`) together are at most
+ * `concurrency − reserve`; the others may take any free slot. Within that, slots are dealt
+ * between accounts first, then between an account's webhooks: `allocate` deals free slots one at a
+ * time, round robin over the accounts with due work, each account's turn going to its next webhook
+ * below its caps; the starting account and webhook rotate from call to call. So accounts with
+ * forty dead endpoints each hold only the suspect lane between them, an account holds at most its
+ * cap, and a delivery to an endpoint that answers always finds a slot.
+ *
+ * A webhook's lane is read when slots are dealt, not when taken: one that turns suspect counts in
+ * the suspect lane with the slots it already holds (they are not taken back; it gets no more).
  */
 export class FairSlots {
   private readonly byWebhook = new Map<string, number>();
@@ -29,42 +53,45 @@ export class FairSlots {
   private total = 0;
   private turn = 0;
   readonly accountCap: number;
+  readonly suspectCap: number;
 
-  constructor(private readonly limits: SlotLimits) {
+  constructor(
+    private readonly limits: SlotLimits,
+    private readonly suspectSlots: SuspectSlots,
+  ) {
     this.accountCap = perAccountCap(limits);
-  }
-
-  /** Slots taken. */
-  get taken(): number {
-    return this.total;
+    this.suspectCap = limits.concurrency - limits.reserve;
   }
 
   get free(): number {
     return this.limits.concurrency - this.total;
   }
 
-  /** Webhooks holding slots that are at their cap, or whose account is: claiming for them now would be wasted. */
+  /** Webhooks holding slots that may get no more now (at their cap, their account's, or their lane's): claiming for them would be wasted. */
   saturated(): string[] {
+    const suspectFull = this.suspectTaken() >= this.suspectCap;
     return [...this.byWebhook]
-      .filter(([webhookId, count]) => count >= this.limits.perWebhook || (this.byAccount.get(this.accountOfWebhook.get(webhookId)!) ?? 0) >= this.accountCap)
+      .filter(
+        ([webhookId, count]) =>
+          count >= this.limits.perWebhook ||
+          countOf(this.byAccount, this.accountOfWebhook.get(webhookId)!) >= this.accountCap ||
+          (suspectFull && this.suspectSlots(webhookId, count + 1) > this.suspectSlots(webhookId, count)),
+      )
       .map(([webhookId]) => webhookId);
   }
 
   /**
-   * Whether one more slot may go to `webhookId` of `accountId` now, `promised` being slots granted
-   * but not taken yet (for that webhook, that account, in all).
+   * Grants slots one at a time, to be taken later: a commit's hand-off grants leases inside its
+   * transaction and hands the deliveries over after it. Each call says whether one more slot may go
+   * to `webhookId` of `accountId`, counting the ones granted before.
    */
-  canTake(webhookId: string, accountId: string, promised = { webhook: 0, account: 0, total: 0 }): boolean {
-    return (
-      this.free - promised.total > 0 &&
-      (this.byWebhook.get(webhookId) ?? 0) + promised.webhook < this.limits.perWebhook &&
-      (this.byAccount.get(accountId) ?? 0) + promised.account < this.accountCap
-    );
+  promises(): (webhookId: string, accountId: string) => boolean {
+    const dealing = this.dealing();
+    return (webhookId, accountId) => dealing.grant(webhookId, accountId);
   }
 
-  /** How many slots each of `due` may claim now. */
+  /** How many slots each of `due` may take now. */
   allocate(due: DueWebhook[]): Map<string, number> {
-    const grants = new Map<string, number>();
     const accounts = new Map<string, string[]>();
     for (const { webhookId, accountId } of due) {
       const list = accounts.get(accountId);
@@ -74,36 +101,30 @@ export class FairSlots {
     const order = rotate([...accounts.keys()], this.turn);
     const cursor = new Map(order.map((accountId) => [accountId, this.turn]));
     this.turn += 1;
-    let free = this.free;
-    const granted = (map: Map<string, number>, key: string) => map.get(key) ?? 0;
-    const accountGrants = new Map<string, number>();
+    const dealing = this.dealing();
     let progress = true;
-    while (free > 0 && progress) {
+    while (progress) {
       progress = false;
       for (const accountId of order) {
-        if (free === 0) break;
-        if (granted(this.byAccount, accountId) + granted(accountGrants, accountId) >= this.accountCap) continue;
+        if (dealing.accountFull(accountId)) continue;
         const webhooks = accounts.get(accountId)!;
         for (let tried = 0; tried < webhooks.length; tried += 1) {
           const index = cursor.get(accountId)!;
           cursor.set(accountId, index + 1);
-          const webhookId = webhooks[index % webhooks.length];
-          if (granted(this.byWebhook, webhookId) + granted(grants, webhookId) >= this.limits.perWebhook) continue;
-          grants.set(webhookId, granted(grants, webhookId) + 1);
-          accountGrants.set(accountId, granted(accountGrants, accountId) + 1);
-          free -= 1;
-          progress = true;
-          break;
+          if (dealing.grant(webhooks[index % webhooks.length], accountId)) {
+            progress = true;
+            break;
+          }
         }
       }
     }
-    return grants;
+    return dealing.grants;
   }
 
   take(webhookId: string, accountId: string): void {
+    this.byWebhook.set(webhookId, countOf(this.byWebhook, webhookId) + 1);
+    this.byAccount.set(accountId, countOf(this.byAccount, accountId) + 1);
     this.accountOfWebhook.set(webhookId, accountId);
-    this.byWebhook.set(webhookId, (this.byWebhook.get(webhookId) ?? 0) + 1);
-    this.byAccount.set(accountId, (this.byAccount.get(accountId) ?? 0) + 1);
     this.total += 1;
   }
 
@@ -112,6 +133,41 @@ export class FairSlots {
     decrement(this.byAccount, accountId);
     this.total -= 1;
   }
+
+  /** Slots in the suspect lane now. */
+  private suspectTaken(): number {
+    let taken = 0;
+    for (const [webhookId, count] of this.byWebhook) taken += this.suspectSlots(webhookId, count);
+    return taken;
+  }
+
+  /** Slots granted one at a time on top of those taken, within every cap (`grants`: per webhook). */
+  private dealing() {
+    const grants = new Map<string, number>();
+    const accountGrants = new Map<string, number>();
+    let free = this.free;
+    let suspectRoom = this.suspectCap - this.suspectTaken();
+    const accountFull = (accountId: string) => countOf(this.byAccount, accountId) + countOf(accountGrants, accountId) >= this.accountCap;
+    return {
+      grants,
+      accountFull,
+      grant: (webhookId: string, accountId: string): boolean => {
+        const holding = countOf(this.byWebhook, webhookId) + countOf(grants, webhookId);
+        if (free <= 0 || accountFull(accountId) || holding >= this.limits.perWebhook) return false;
+        const suspect = this.suspectSlots(webhookId, holding + 1) > this.suspectSlots(webhookId, holding);
+        if (suspect && suspectRoom <= 0) return false;
+        grants.set(webhookId, countOf(grants, webhookId) + 1);
+        accountGrants.set(accountId, countOf(accountGrants, accountId) + 1);
+        free -= 1;
+        if (suspect) suspectRoom -= 1;
+        return true;
+      },
+    };
+  }
+}
+
+function countOf(map: Map<string, number>, key: string): number {
+  return map.get(key) ?? 0;
 }
 
 /** Counts one down; true when it reached zero (and the key is gone). */
