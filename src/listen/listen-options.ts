@@ -1,6 +1,8 @@
+import ipaddr from 'ipaddr.js';
 import { parseArgs } from 'node:util';
 import { InvalidInput } from '../errors';
 import { ALL_EVENT_TYPES, EventType, foldEventTypes, isEventType } from '../events/event-type';
+import { bareHostname } from '../webhooks/url-policy';
 import { webhookSecretOrGenerate } from '../webhooks/webhook-secret';
 
 /** The service `npm start` runs on a developer's machine. */
@@ -12,11 +14,15 @@ Forwards every event of the key's account to <url> as the webhook request a deli
 same body, same headers, signed with the secret printed when it is ready.
 
   --forward-to <url>  where to POST each event, http:// or https:// (localhost is fine)   required
-  --url <url>         the service's GraphQL endpoint (default ${DEFAULT_SERVICE_URL})
+  --url <url>         the service's GraphQL endpoint (default ${DEFAULT_SERVICE_URL});
+                      https:// or wss://, or http:// or ws:// to this machine only (localhost,
+                      127.0.0.0/8, ::1): the API key travels in the connection
   --events <names>    only these types, dotted and comma-separated: build.succeeded,build.failed
                       (of ${ALL_EVENT_TYPES.slice(0, 4).join(', ')},
                       ${ALL_EVENT_TYPES.slice(4).join(', ')})
-  --secret <secret>   sign with this secret, as a webhook's (default: a new whsec_ secret each run)
+  --secret <secret>   sign with this secret, as a webhook's (default: a new whsec_ secret each run);
+                      a development secret of your own, never a live webhook's: whatever the
+                      service sends is forwarded and signed with it
   --json              one JSON object per line on stdout
   --help              this text
 `;
@@ -51,6 +57,28 @@ function urlOption(flag: string, raw: string, protocols: readonly string[]): URL
   return url;
 }
 
+/** True when `url`'s host is this machine: `localhost`, 127.0.0.0/8 or ::1 (also as `::ffff:127.x.y.z`). */
+function isLoopback(url: URL): boolean {
+  if (url.hostname === 'localhost') return true;
+  const host = bareHostname(url);
+  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
+}
+
+/**
+ * `--url`: the API key travels in the WebSocket's connection, so a plain `http:`/`ws:` service is
+ * accepted only on this machine; anywhere else anyone on the way could read the key (and pose as
+ * the service, whose events `listen` signs and forwards).
+ */
+function serviceUrlOption(raw: string): URL {
+  const url = urlOption('--url', raw, ['http:', 'https:', 'ws:', 'wss:']);
+  if ((url.protocol === 'http:' || url.protocol === 'ws:') && !isLoopback(url)) {
+    throw new UsageError(
+      `--url: "${raw}" would send the API key unencrypted to a host that is not this machine; use https:// (or wss://), or http:// only for localhost, 127.0.0.0/8 or ::1`,
+    );
+  }
+  return webSocketUrl(url);
+}
+
 /** The WebSocket endpoint of a GraphQL URL: the same host and path, `http:` → `ws:`, `https:` → `wss:`. */
 function webSocketUrl(url: URL): URL {
   const ws = new URL(url);
@@ -80,7 +108,8 @@ function secretOption(raw: string | undefined): string {
 /**
  * Reads `listen`'s command line and environment (`DESKFORGE_API_KEY`). Returns `'help'` for
  * `--help`; throws `UsageError` for an unknown flag, a missing or malformed `--forward-to` or
- * `--url`, an unknown event name, a secret a webhook could not have, or no API key.
+ * `--url` (or a plain-text one to another machine), an unknown event name, a secret a webhook
+ * could not have, or no API key.
  */
 export function parseListenOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ListenOptions | 'help' {
   let values;
@@ -104,7 +133,7 @@ export function parseListenOptions(argv: readonly string[], env: Readonly<Record
   if (values.help) return 'help';
   if (values['forward-to'] === undefined) throw new UsageError('--forward-to is required');
   const forwardTo = urlOption('--forward-to', values['forward-to'], ['http:', 'https:']);
-  const serviceUrl = webSocketUrl(urlOption('--url', values.url ?? DEFAULT_SERVICE_URL, ['http:', 'https:', 'ws:', 'wss:']));
+  const serviceUrl = serviceUrlOption(values.url ?? DEFAULT_SERVICE_URL);
   const events = values.events === undefined ? null : eventsOption(values.events);
   const secret = secretOption(values.secret);
   const apiKey = env.DESKFORGE_API_KEY?.trim();

@@ -1,5 +1,5 @@
 import { EventType } from '../../src/events/event-type';
-import { DEFAULT_SERVICE_URL, ListenOptions, parseListenOptions, UsageError } from '../../src/listen/listen-options';
+import { DEFAULT_SERVICE_URL, ListenOptions, parseListenOptions, UsageError, USAGE } from '../../src/listen/listen-options';
 
 const KEY = { DESKFORGE_API_KEY: 'dfk_0123456789abcdefghijklmnopqrstuvwxyz' };
 const parse = (args: string[], env: Record<string, string | undefined> = KEY) => parseListenOptions(args, env) as ListenOptions;
@@ -62,6 +62,31 @@ describe('listen options', () => {
     expect(refusal(['--forward-to', 'http://localhost:3000/', '--secret', 'whsec_!!!!!!!!!!!!!!!!!!!!!!!!'])).toMatch(/^--secret: "secret" starting with whsec_ must be base64/);
     expect(refusal(['--forward-to', 'http://localhost:3000/'], {})).toMatch(/^DESKFORGE_API_KEY is not set/);
     expect(refusal(['--forward-to', 'http://localhost:3000/'], { DESKFORGE_API_KEY: '  ' })).toMatch(/^DESKFORGE_API_KEY is not set/);
+  });
+
+  it('sends the API key in clear (http://, ws://) only to this machine: localhost, 127.0.0.0/8, ::1', () => {
+    const service = (url: string) => ['--forward-to', 'http://localhost:3000/', '--url', url];
+    for (const url of ['http://localhost:4000/graphql', 'ws://LOCALHOST:4000/graphql', 'http://127.0.0.1:4000/graphql', 'ws://127.8.9.10/graphql', 'http://[::1]:4000/graphql', 'http://[::ffff:127.0.0.1]/graphql']) {
+      expect(parse(service(url)).serviceUrl.protocol).toBe('ws:');
+    }
+    for (const url of [
+      'http://deskforge.example.com/graphql',
+      'ws://deskforge.example.com/graphql',
+      'http://10.0.0.5:4000/graphql',
+      'http://192.168.1.20/graphql',
+      'http://[::2]/graphql',
+      'http://localhost.evil.example/graphql',
+      'http://128.0.0.1/graphql',
+    ]) {
+      expect(refusal(service(url))).toMatch(/^--url: .* would send the API key unencrypted .* use https:\/\/ \(or wss:\/\/\)/);
+    }
+    expect(parse(service('https://deskforge.example.com/graphql')).serviceUrl.protocol).toBe('wss:');
+    expect(parse(service('wss://10.0.0.5/graphql')).serviceUrl.protocol).toBe('wss:');
+  });
+
+  it('never suggests signing with a production secret', () => {
+    expect(USAGE).toMatch(/--secret <secret> .*development/s);
+    expect(USAGE).not.toMatch(/production|WEBHOOK_SECRET/i);
   });
 
   it('--help wins over everything else', () => {
