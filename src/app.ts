@@ -25,10 +25,12 @@ import { FeedReader } from './feed/feed-reader';
 import { databaseFeedSource, pruneChanges } from './feed/feed.queries';
 import { requireApiKeyPlugin } from './graphql/auth';
 import { GraphQLContext, Services } from './graphql/context';
+import { AccountGate } from './graphql/account-gate';
+import { limitedStringify, operationBudgetPlugin } from './graphql/budget-plugin';
 import { createErrorFormatter } from './graphql/error-format';
 import { queryCostPlugin, queryLimitRules } from './graphql/query-limits';
 import { createSchema } from './graphql/schema';
-import { viewerFromHeader } from './http/api-key-auth';
+import { accountLimits, refuseGraphQL } from './http/account-limits';
 import { httpErrorHandler } from './http/errors';
 import { graphiqlRouter } from './http/graphiql';
 import { healthRouter } from './http/health';
@@ -76,12 +78,17 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const resolve = deps.resolve ?? systemResolver;
   const metrics = new Metrics();
 
-  const db = await openDatabase(databaseLocation(config), appDatabaseSchema, (error) => logger.error({ err: error }, 'background database work failed (an effect after a commit, or a WAL checkpoint)'));
+  const db = await openDatabase(
+    databaseLocation(config),
+    appDatabaseSchema,
+    (error) => logger.error({ err: error }, 'background database work failed (an effect after a commit, or a WAL checkpoint)'),
+    { readStatementTimeoutMs: config.limits.operationTimeoutMs },
+  );
   const bus = new InProcessEventBus((error) => logger.error({ err: error }, 'event listener failed'));
   const signals = new SignalHub();
   const changes = new ChangeLog(clock, signals);
   const feed = new FeedReader({
-    source: databaseFeedSource(() => db.reader),
+    source: databaseFeedSource(() => db.serviceReader),
     bus,
     clock,
     logger,
@@ -110,7 +117,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const outbox = new Outbox(signals, clock, dispatcher);
   const services: Services = {
     accounts: new AccountsService(db, clock, { bus, changes }),
-    webhooks: new WebhooksService(db, clock, config.webhook, resolve, changes, metrics),
+    webhooks: new WebhooksService(db, clock, { ...config.webhook, webhooksPerAccount: config.limits.webhooksPerAccount }, resolve, changes, metrics),
     projects: new ProjectsService(db, outbox, clock),
     builds: new BuildsService(db, outbox, clock),
     events: new EventsService(db),
@@ -131,10 +138,13 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   // answers to POSTs, most of ours, are never revalidated.
   expressApp.set('etag', false);
   const httpServer: Server = createServer(expressApp);
+  // A connection that makes no progress for this long is cut: a client that stops reading its answer
+  // (or never finishes sending its request) holds no memory past it.
+  httpServer.setTimeout(config.limits.sendTimeoutMs);
   expressApp.use(refuseWhenNotListening(httpServer));
   expressApp.use(healthRouter(() => db.ping()));
   expressApp.use(metricsRouter(metrics.registry));
-  const api = config.roles.has('api') ? await mountApi({ config, logger, metrics, services, bus, feed, expressApp, httpServer }) : undefined;
+  const api = config.roles.has('api') ? await mountApi({ config, db, logger, metrics, services, bus, feed, expressApp, httpServer }) : undefined;
   expressApp.use(httpErrorHandler(logger));
 
   await new Promise<void>((resolveListen, reject) => {
@@ -168,6 +178,7 @@ const CHANGE_RETENTION_MS = 60 * 60 * 1000;
 
 interface ApiParts {
   config: Config;
+  db: Database;
   logger: Logger;
   metrics: Metrics;
   services: Services;
@@ -179,9 +190,13 @@ interface ApiParts {
 
 /** The `api` role: GraphQL over HTTP and WebSocket, and GraphiQL. Returns how to stop it. */
 async function mountApi(parts: ApiParts): Promise<{ live: LiveServer; stop(): Promise<void> }> {
-  const { config, logger, metrics, services, bus, feed, expressApp, httpServer } = parts;
+  const { config, logger, metrics, services, bus, feed, expressApp, httpServer, db } = parts;
   const schema = await createSchema();
-  const live = startLiveServer({ httpServer, schema, services, bus, feed, metrics, logger, limits: config.limits, live: config.live, closeGraceMs: config.shutdownGraceMs });
+  const { limits } = config;
+  // One gate for HTTP, WebSocket and REST: an account's operations are bounded wherever they come from.
+  const gate = new AccountGate({ perAccount: limits.operationsPerAccount, waitMs: limits.operationWaitMs, maxWaiting: limits.operationQueuePerAccount });
+  const operationLimits = { timeoutMs: limits.operationTimeoutMs, resultBytes: limits.resultBytes, onTimeout: (startedAt: number) => db.cancelReadsRunningSince(startedAt) };
+  const live = startLiveServer({ httpServer, schema, services, bus, feed, metrics, logger, gate, operationLimits, limits, live: config.live, closeGraceMs: config.shutdownGraceMs });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: true,
@@ -189,7 +204,8 @@ async function mountApi(parts: ApiParts): Promise<{ live: LiveServer; stop(): Pr
     // main.ts owns SIGINT/SIGTERM; Apollo's own handlers would stop only Apollo and then re-raise the signal (exit 143).
     stopOnTerminationSignals: false,
     formatError: createErrorFormatter(logger),
-    validationRules: queryLimitRules(config.limits),
+    stringifyResult: limitedStringify(limits.resultBytes),
+    validationRules: queryLimitRules(limits),
     plugins: [
       liveServerDrainPlugin(live),
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -198,21 +214,28 @@ async function mountApi(parts: ApiParts): Promise<{ live: LiveServer; stop(): Pr
       ApolloServerPluginCacheControlDisabled(),
       requireApiKeyPlugin,
       subscriptionsOverWebSocketPlugin,
-      queryCostPlugin(config.limits),
+      queryCostPlugin(limits),
+      operationBudgetPlugin,
     ],
   });
   await apollo.start();
   expressApp.use(graphiqlRouter());
   expressApp.use(
     '/graphql',
-    express.json({ limit: config.limits.bodyBytes }),
+    accountLimits({ accounts: services.accounts, gate, limits: operationLimits, refuse: refuseGraphQL }),
+    express.json({ limit: limits.bodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({
-        viewer: await viewerFromHeader(services.accounts, req.headers.authorization),
-        services,
-      }),
+      context: async ({ res }) => ({ viewer: res.locals.viewer, services, budget: res.locals.budget }),
     }),
   );
-  expressApp.use(restRouter({ services, bodyBytes: config.limits.bodyBytes, logger }));
+  expressApp.use(
+    '/webhooks',
+    accountLimits({
+      accounts: services.accounts,
+      gate,
+      refuse: (res, error) => res.status(429).json({ error: { code: error.code, message: error.message } }),
+    }),
+  );
+  expressApp.use(restRouter({ services, bodyBytes: limits.bodyBytes, logger }));
   return { live, stop: () => apollo.stop() };
 }

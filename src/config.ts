@@ -56,6 +56,41 @@ export interface LimitsConfig {
   queryAliases: number;
   /** Most nodes one operation may return: page sizes multiplied through the nesting (`operationCost`). */
   queryCost: number;
+  /**
+   * Webhooks one account may hold (500, API.md §3); `createWebhook` beyond is CONFLICT. Each event is
+   * written as one delivery per subscribed webhook of its account, in the transaction that records
+   * it, and `GET /webhooks` answers them all in one list: the cap bounds both (500 deliveries per
+   * event; about 0.5 MB per list), far above what one product sends its events to.
+   */
+  webhooksPerAccount: number;
+  /**
+   * Operations one account executes at once, HTTP, WebSocket and REST together (8, API.md §3): on two
+   * cores eight is already more than the machine runs in parallel, so more would only queue here
+   * instead of in the database; and it leaves the readers and the pool to the other accounts.
+   */
+  operationsPerAccount: number;
+  /**
+   * How long an operation over `operationsPerAccount` waits for a turn before `RATE_LIMITED` (2 s):
+   * a burst is smoothed out (a hundred quick mutations at once all pass), a flood of slow ones is refused.
+   */
+  operationWaitMs: number;
+  /**
+   * Operations of one account that may wait for a turn (100); one more is refused at once. A waiting
+   * HTTP request holds only its socket: its body is read once it has its turn.
+   */
+  operationQueuePerAccount: number;
+  /** How long one operation may run before it is stopped with `TIMEOUT` and its statements cancelled (15 s, API.md §3). */
+  operationTimeoutMs: number;
+  /** The largest result one operation may produce before `RESPONSE_TOO_LARGE` (10 MB, API.md §3). */
+  resultBytes: number;
+  /**
+   * How long an HTTP connection may make no progress (nothing read, nothing sent) before it is cut
+   * (30 s): a client that stops reading its answer does not hold the answer's memory any longer.
+   * Twice the operation time limit, so a slow operation is never cut by it.
+   */
+  sendTimeoutMs: number;
+  /** WebSocket connections one account may hold open at once (100, API.md §3); one more is closed with 1008. */
+  liveConnectionsPerAccount: number;
 }
 
 /** Live subscriptions over WebSocket (graphql-ws). */
@@ -210,6 +245,14 @@ export function loadConfig(env: Env = process.env): Config {
       queryDepth: 15,
       queryAliases: 30,
       queryCost: 10_000,
+      webhooksPerAccount: 500,
+      operationsPerAccount: 8,
+      operationWaitMs: 2_000,
+      operationQueuePerAccount: 100,
+      operationTimeoutMs: 15_000,
+      resultBytes: 10_000_000,
+      sendTimeoutMs: 30_000,
+      liveConnectionsPerAccount: 100,
     },
     live: {
       subscriptionsPerConnection: 100,

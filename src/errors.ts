@@ -37,3 +37,25 @@ export class Unauthenticated extends DomainError {
     super(message);
   }
 }
+
+/** The account already runs as many operations as it may at once (API.md §3); try again shortly. */
+export class RateLimited extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  constructor(
+    message: string,
+    /** Whole seconds after which a retry is likely to be let in (HTTP `Retry-After`). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The operation ran past its time budget and was stopped, its statements cancelled. */
+export class Timeout extends DomainError {
+  readonly code = 'TIMEOUT';
+}
+
+/** The operation's result would be larger than a response may be; ask for less. */
+export class ResponseTooLarge extends DomainError {
+  readonly code = 'RESPONSE_TOO_LARGE';
+}

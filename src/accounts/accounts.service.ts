@@ -58,7 +58,8 @@ export class AccountsService {
     const keyHash = hashApiKey(key);
     const cached = this.keys.get(keyHash);
     if (cached) return cached;
-    const apiKey = await this.db.reader.getRepository(ApiKey).findOne({
+    // Every request is checked here before its account's limits apply: the service's own connections.
+    const apiKey = await this.db.serviceReader.getRepository(ApiKey).findOne({
       where: { keyHash, revokedAt: IsNull() },
       select: ['id', 'accountId'],
     });

@@ -22,7 +22,11 @@ export interface Page<T> {
   nodes: T[];
   edges: Array<{ cursor: string; node: T }>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
+  /**
+   * How many rows the whole list holds, counted only when asked (once per page: GraphQL's default
+   * resolver calls it), since a count reads every matching row where the page reads `first`.
+   */
+  totalCount(): Promise<number>;
 }
 
 /**
@@ -75,9 +79,9 @@ function columnsToRead(metadata: EntityMetadata, sortProperty: string, select: R
 }
 
 /**
- * Keyset pagination, newest first with ties broken by id, as every list of the API promises. A first
- * page is one statement (rows and `COUNT(*) OVER ()`); a later page runs its rows and the count side
- * by side. Statements are kept prepared (`readRows`): their SQL depends only on the filters used
+ * Keyset pagination, newest first with ties broken by id, as every list of the API promises. A page
+ * is one statement; the count of the whole list is a second one, run only when `totalCount` is asked
+ * for (an aggregate, priced as such by the query cost). Statements are kept prepared (`readRows`): their SQL depends only on the filters used
  * and the columns read. With `select`, nodes carry only those properties (and id and sort), so
  * such pages are for results that go straight to GraphQL. SQL is built from the entity metadata and
  * the driver's escaping, so it is not tied to SQLite.
@@ -118,24 +122,17 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   parameters.limit = first + 1;
   const order = `ORDER BY ${sort} DESC, ${id} DESC LIMIT :limit`;
 
-  let rows: ObjectLiteral[];
-  let totalCount: number;
+  let where = filtered;
   if (args.after) {
     const { sortValue, id: cursorId } = decodeCursor(args.after);
     parameters.cursorSort = driver.preparePersistentValue(sortValue, column(metadata, sortProperty));
     parameters.cursorId = cursorId;
     const after = `(${sort} < :cursorSort OR (${sort} = :cursorSort AND ${id} < :cursorId))`;
-    const where = conditions.length > 0 ? `${filtered} AND ${after}` : `WHERE ${after}`;
-    const [pageRows, counted] = await Promise.all([
-      run(`SELECT ${selected} FROM ${table} ${where} ${order}`),
-      run(`SELECT COUNT(*) AS "total" FROM ${table} ${filtered}`),
-    ]);
-    rows = pageRows;
-    totalCount = Number(counted[0].total);
-  } else {
-    rows = await run(`SELECT ${selected}, COUNT(*) OVER () AS "__total" FROM ${table} ${filtered} ${order}`);
-    totalCount = rows.length > 0 ? Number(rows[0].__total) : 0;
+    where = conditions.length > 0 ? `${filtered} AND ${after}` : `WHERE ${after}`;
   }
+  const rows = await run(`SELECT ${selected} FROM ${table} ${where} ${order}`);
+  let counted: Promise<number> | undefined;
+  const totalCount = () => (counted ??= run(`SELECT COUNT(*) AS "total" FROM ${table} ${filtered}`).then((result) => Number(result[0].total)));
 
   const nodes = rows.slice(0, first).map((row) => hydrate<T>(source.manager, entity, row, columns));
   const last = nodes.at(-1);

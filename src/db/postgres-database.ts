@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import type { Database } from './database';
 import { DatabaseSchema, dataSourceOptions, withEngineColumnTypes } from './data-source-options';
 import { redactLocation } from './engine';
@@ -18,24 +18,38 @@ function reason(error: unknown): string {
 }
 
 /**
- * Opens the PostgreSQL database at `url` (a pool of `POSTGRES_POOL_SIZE` connections) and migrates
+ * Opens the PostgreSQL database at `url` (two pools of `POSTGRES_POOL_SIZE` connections: the
+ * accounts' reads, and everything else) and migrates
  * it. Processes that start at once migrate one at a time, under an advisory lock, so an empty
  * database is built once; the others then find nothing left to run. Writes go through a
  * `WriteSerializer` like on SQLite (one transaction at a time per process, with group commit);
  * other processes write beside it, and the statements that must not collide say so (`FOR UPDATE SKIP
- * LOCKED` for claims, the feed's append lock). Reads use the pool. One more connection LISTENs for
+ * LOCKED` for claims, the feed's append lock). The API's reads use the readers' pool. One more connection LISTENs for
  * wake-ups (`onWake`) and comes back by itself after the server restarts.
  */
-export async function openPostgresDatabase(url: string, schema: DatabaseSchema, onBackgroundError?: (error: unknown) => void): Promise<Database> {
+export async function openPostgresDatabase(
+  url: string,
+  schema: DatabaseSchema,
+  onBackgroundError: ((error: unknown) => void) | undefined,
+  readStatementTimeoutMs: number,
+): Promise<Database> {
   const dataSource = new DataSource(dataSourceOptions(url, schema));
+  // The accounts' reads: a pool of their own, so however many reads an account sends, writes, the
+  // feed, the worker and /healthz keep their connections; a read statement stops at the time limit.
+  const options = dataSourceOptions(url, schema);
+  const readers = new DataSource({ ...options, migrations: [], extra: { ...(options.extra as object), statement_timeout: readStatementTimeoutMs } } as DataSourceOptions);
   try {
     await withEngineColumnTypes('postgres', () => dataSource.initialize());
+    await withEngineColumnTypes('postgres', () => readers.initialize());
   } catch (error) {
+    await readers.destroy().catch(() => undefined);
+    await dataSource.destroy().catch(() => undefined);
     throw new DatabaseUnreachable(`cannot open the PostgreSQL database at DATABASE_URL (${redactLocation(url)}): ${reason(error)}`);
   }
   try {
     await migrateOnce(dataSource);
   } catch (error) {
+    await readers.destroy().catch(() => undefined);
     await dataSource.destroy().catch(() => undefined);
     throw error;
   }
@@ -45,7 +59,10 @@ export async function openPostgresDatabase(url: string, schema: DatabaseSchema, 
   return {
     engine: 'postgres',
     dataSource,
-    reader: dataSource,
+    reader: readers,
+    serviceReader: dataSource,
+    // The readers' statement_timeout has cancelled them already.
+    cancelReadsRunningSince: () => undefined,
     writes,
     async ping() {
       try {
@@ -59,6 +76,7 @@ export async function openPostgresDatabase(url: string, schema: DatabaseSchema, 
     async close() {
       await writes.idle();
       await wakeups.stop();
+      if (readers.isInitialized) await readers.destroy();
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   };

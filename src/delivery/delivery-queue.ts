@@ -48,7 +48,7 @@ export class DeliveryQueue {
 
   /** Webhooks with deliveries due now, except `skip`. */
   dueWebhooks(skip: string[]): Promise<DueWebhook[]> {
-    return dueWebhooks(this.db.reader, this.clock.now(), skip);
+    return dueWebhooks(this.db.serviceReader, this.clock.now(), skip);
   }
 
   /** Claims up to `grants` due deliveries per webhook, oldest due first, with their bodies. */
@@ -58,7 +58,7 @@ export class DeliveryQueue {
     const lease = { owner: this.owner, token: randomBytes(12).toString('base64url'), expiresAt: new Date(now.getTime() + this.leaseMs) };
     const rows = await this.db.writes.write(({ manager }) => claimDue(manager, grants, now, lease));
     if (rows.length === 0) return [];
-    const bodies = await deliveryBodies(this.db.reader, rows.map((row) => row.id));
+    const bodies = await deliveryBodies(this.db.serviceReader, rows.map((row) => row.id));
     // A delivery whose event was deleted meanwhile is gone with it (the foreign key cascades).
     return rows.flatMap((row) => {
       const body = bodies.get(row.id);

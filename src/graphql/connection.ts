@@ -1,6 +1,7 @@
 import { FieldNode, GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
-import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { ArgsType, ClassType, Extensions, Field, Int, ObjectType } from 'type-graphql';
 import { plainFields } from './plain-fields';
+import { AGGREGATE } from './query-limits';
 
 @ObjectType(plainFields)
 export class PageInfo {
@@ -43,7 +44,8 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name: strin
     @Field(() => PageInfo)
     pageInfo: PageInfo;
 
-    @Field(() => Int)
+    @Field(() => Int, { description: 'How many items the whole list holds. An aggregate: it costs 100 nodes of the query budget.' })
+    @Extensions(AGGREGATE)
     totalCount: number;
   }
 

@@ -5,6 +5,7 @@ import { Unauthenticated } from '../errors';
 import { EventsService } from '../events/events.service';
 import { ProjectsService } from '../projects/projects.service';
 import { LiveFeed } from './live-iterator';
+import { OperationBudget } from './operation-budget';
 import { WebhooksService } from '../webhooks/webhooks.service';
 
 /** The services the resolvers call; built once per app in `app.ts`. */
@@ -26,6 +27,11 @@ export interface GraphQLContext {
   services: Services;
   /** The connection's live feed; present only on WebSocket operations, where subscriptions run. */
   live?: LiveFeed;
+  /**
+   * What this operation may still spend (time, result bytes) and the aggregates it computed. Every
+   * operation of an account has one; a subscription's has one per event it executes.
+   */
+  budget?: OperationBudget;
 }
 
 /** The caller's account id; throws when the request carried no valid key. */

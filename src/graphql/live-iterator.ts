@@ -168,6 +168,11 @@ export interface ConnectionFeedOptions {
   onOverflow(): void;
   /** Active subscriptions went up (+1) or down (-1). */
   onActiveChange(delta: 1 | -1): void;
+  /**
+   * Runs one read of a replay when it is the account's turn (`AccountGate`): a long replay takes
+   * turns with the account's other operations instead of running beside all of them.
+   */
+  takeTurn?<T>(read: () => Promise<T>): Promise<T>;
 }
 
 /** A `LiveFeed` that remembers its iterators, so closing the connection ends every one of them. */
@@ -228,11 +233,18 @@ export class ConnectionFeed implements LiveFeed {
     // Replayed events wait for the reader to keep up (at most half a buffer queued), so a long
     // replay never overflows; live ones are bounded by the buffer as ever.
     const room = Math.max(1, Math.floor(bufferSize / 2));
+    const takeTurn = this.options.takeTurn ?? (<T>(read: () => Promise<T>) => read());
     void (async () => {
-      for await (const page of replay(upTo)) {
-        for (const event of page) {
+      const pages = replay(upTo)[Symbol.asyncIterator]();
+      for (;;) {
+        const page = await takeTurn(() => pages.next());
+        if (page.done) break;
+        for (const event of page.value) {
           await iterator.room(room);
-          if (iterator.isEnded) return;
+          if (iterator.isEnded) {
+            await pages.return?.();
+            return;
+          }
           iterator.offer(event);
         }
       }

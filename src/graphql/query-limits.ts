@@ -35,11 +35,20 @@ export function queryLimitRules(limits: LimitsConfig): ValidationRule[] {
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
 
 /**
- * The most nodes an operation can return (API.md §3): every connection (a field with a `first`
- * argument) counts its page size, multiplied by the page sizes of the connections around it. The page
- * size is `first` from a literal, a variable's value or the variable's default, else 20, and at most
- * 100 (lists refuse more). Plain fields and introspection cost nothing. Fragments are costed once each,
- * so the work is linear in the document's size.
+ * What an aggregate field (`totalCount`, `stats`, `timeline`) costs, wherever it appears (API.md §3):
+ * it reads every matching row, not a page of them, so one is priced like a full page of 100 nodes.
+ * Fields are marked as aggregates in the schema with `@Extensions(AGGREGATE)`.
+ */
+export const AGGREGATE_COST = 100;
+export const AGGREGATE = { aggregate: true } as const;
+
+/**
+ * The work an operation can cause, in nodes (API.md §3): every connection (a field with a `first`
+ * argument) counts its page size, multiplied by the page sizes of the connections around it; every
+ * aggregate field counts `AGGREGATE_COST`, multiplied likewise by how many times it can be resolved.
+ * The page size is `first` from a literal, a variable's value or the variable's default, else 20, and
+ * at most 100 (lists refuse more). Other fields and introspection cost nothing. Fragments are costed
+ * once each, so the work is linear in the document's size.
  */
 export function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables): number {
   const operation = getOperationAST(document, operationName);
@@ -67,37 +76,51 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, ope
     return Math.min(Math.max(first, 0), MAX_PAGE_SIZE);
   };
 
+  /** A fragment's cost for one evaluation (costs are linear in how often a selection is evaluated). */
   const fragmentCosts = new Map<string, number>();
-  const fragmentCost = (name: string): number => {
-    const known = fragmentCosts.get(name);
+  const fragmentCost = (name: string, page: number | undefined): number => {
+    const key = `${name}:${page ?? ''}`;
+    const known = fragmentCosts.get(key);
     if (known !== undefined) return known;
     // Validation refuses fragment cycles; this only keeps a cycle from recursing forever.
-    fragmentCosts.set(name, 0);
+    fragmentCosts.set(key, 0);
     const fragment = fragments.get(name);
-    const cost = fragment ? selectionCost(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value)) : 0;
-    fragmentCosts.set(name, cost);
+    const cost = fragment ? selectionCost(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), 1, page) : 0;
+    fragmentCosts.set(key, cost);
     return cost;
   };
 
-  const selectionCost = (selectionSet: SelectionSetNode, parentType: GraphQLNamedType | null | undefined): number => {
+  /**
+   * The cost of `selectionSet` on `parentType`, evaluated `times` times; `page` is set when the parent
+   * is a connection of that page size, whose `nodes` and `edges` are then evaluated `page` times more.
+   */
+  const selectionCost = (selectionSet: SelectionSetNode, parentType: GraphQLNamedType | null | undefined, times: number, page?: number): number => {
     let total = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        total += fragmentCost(selection.name.value);
+        total += times * fragmentCost(selection.name.value, page);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        total += selectionCost(selection.selectionSet, selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType);
+        total += selectionCost(selection.selectionSet, selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType, times, page);
       } else {
         // Meta fields (`__typename`, `__schema`, `__type`) are not among the type's fields.
         const definition = isObjectType(parentType) || isInterfaceType(parentType) ? parentType.getFields()[selection.name.value] : undefined;
         if (!definition) continue;
-        const inner = selection.selectionSet ? selectionCost(selection.selectionSet, getNamedType(definition.type)) : 0;
-        total += definition.args.some((argument) => argument.name === 'first') ? pageSize(selection) * (1 + inner) : inner;
+        const type = getNamedType(definition.type);
+        const name = selection.name.value;
+        const each = page !== undefined && (name === 'nodes' || name === 'edges') ? times * page : times;
+        if (definition.extensions?.aggregate) total += each * AGGREGATE_COST;
+        if (definition.args.some((argument) => argument.name === 'first')) {
+          const size = pageSize(selection);
+          total += each * size + (selection.selectionSet ? selectionCost(selection.selectionSet, type, each, size) : 0);
+        } else if (selection.selectionSet) {
+          total += selectionCost(selection.selectionSet, type, each);
+        }
       }
     }
     return total;
   };
 
-  return selectionCost(operation.selectionSet, schema.getRootType(operation.operation));
+  return selectionCost(operation.selectionSet, schema.getRootType(operation.operation), 1);
 }
 
 /**
@@ -115,7 +138,7 @@ export function costLimitError(
   const cost = operationCost(schema, document, operationName, variables);
   if (cost <= limits.queryCost) return undefined;
   return new GraphQLError(
-    `Query cost ${cost} is over the limit of ${limits.queryCost}: each connection counts its page size (first, default ${DEFAULT_PAGE_SIZE}) times those around it. Ask for smaller pages or fewer nested lists.`,
+    `Query cost ${cost} is over the limit of ${limits.queryCost}: each connection counts its page size (first, default ${DEFAULT_PAGE_SIZE}) and each aggregate (totalCount, stats) ${AGGREGATE_COST}, times the page sizes around them. Ask for smaller pages, fewer nested lists or fewer aggregates.`,
     { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } },
   );
 }

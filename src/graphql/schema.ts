@@ -12,6 +12,7 @@ import { EventsResolver } from '../events/events.resolver';
 import { EventsSubscriptionResolver, resolveEventsSynchronously } from '../events/events.subscription';
 import { ProjectsResolver } from '../projects/projects.resolver';
 import { WebhooksResolver } from '../webhooks/webhooks.resolver';
+import { budgetedSchema } from './budgeted-schema';
 import './enums';
 
 export const resolvers: BuildSchemaOptions['resolvers'] = [
@@ -42,7 +43,7 @@ const noPubSub: PubSub = {
   },
 };
 
-/** The executable schema. Resolvers are stateless: everything they need comes from the context. */
+/** The executable schema. Resolvers are stateless: everything they need comes from the context, their budget too. */
 export async function createSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     resolvers,
@@ -51,7 +52,7 @@ export async function createSchema(): Promise<GraphQLSchema> {
     pubSub: noPubSub,
   });
   resolveEventsSynchronously(schema);
-  return schema;
+  return budgetedSchema(schema);
 }
 
 /** The SDL committed as `schema.graphql`, sorted so the file only changes when the schema does. */

@@ -21,8 +21,12 @@ type PromiseOrValue<T> = Promise<T> | T;
  * Documents are compared by identity (parse them through a cache so that equal texts share one
  * `DocumentNode`). Without a viewer the subscriber executes alone. Over a `LiveIterator` (what our
  * subscription resolvers return) the stream is a `SharedStream`, which can be piped to a sink.
+ * Each event's execution goes through `executeEvent` (the app's runs it in a turn of the account and
+ * within an operation budget: `budgetedExecute`).
  */
-export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export function createSharedSubscribe(
+  executeEvent: (args: ExecutionArgs) => PromiseOrValue<ExecutionResult> = execute,
+): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
   const documentId = (document: DocumentNode): number => {
@@ -36,7 +40,7 @@ export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncI
 
   const results = new WeakMap<object, Map<string, PromiseOrValue<ExecutionResult>>>();
   const executeShared = (args: ExecutionArgs, key: string, event: unknown): PromiseOrValue<ExecutionResult> => {
-    if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
+    if (typeof event !== 'object' || event === null) return executeEvent({ ...args, rootValue: event });
     let byKey = results.get(event);
     if (!byKey) {
       byKey = new Map();
@@ -44,7 +48,7 @@ export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncI
     }
     let result = byKey.get(key);
     if (!result) {
-      result = execute({ ...args, rootValue: event });
+      result = executeEvent({ ...args, rootValue: event });
       byKey.set(key, result);
     }
     return result;
@@ -54,7 +58,7 @@ export function createSharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncI
     const stream = await createSourceEventStream(args);
     if (!isAsyncIterable(stream)) return stream;
     const context = args.contextValue as GraphQLContext | undefined;
-    let run = (event: unknown): PromiseOrValue<ExecutionResult> => execute({ ...args, rootValue: event });
+    let run = (event: unknown): PromiseOrValue<ExecutionResult> => executeEvent({ ...args, rootValue: event });
     if (context?.viewer) {
       const { accountId } = context.viewer;
       const key = JSON.stringify([documentId(args.document), args.operationName ?? null, args.variableValues ?? null, accountId]);

@@ -15,6 +15,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { Viewer } from '../accounts/accounts.service';
 import { LimitsConfig, LiveConfig } from '../config';
 import { EventBus } from '../event-bus';
+import { AccountGate } from '../graphql/account-gate';
+import { budgetedExecute } from '../graphql/budgeted-execute';
+import { OperationLimits } from '../graphql/operation-budget';
 import { GraphQLContext, Services } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/error-format';
 import { DocumentCache } from '../graphql/document-cache';
@@ -34,6 +37,8 @@ export const LiveCloseCode = {
   TooSlow: 1013,
   /** The server is shutting down. */
   GoingAway: 1001,
+  /** The account already holds `liveConnectionsPerAccount` connections. */
+  TooManyConnections: 1008,
 } as const;
 
 export interface LiveServerOptions {
@@ -46,6 +51,10 @@ export interface LiveServerOptions {
   feed: { readonly eventPosition: number; catchUp(): Promise<void> };
   metrics: Metrics;
   logger: Logger;
+  /** Each account's turns, shared with HTTP: live operations, events' executions and replays take them. */
+  gate: AccountGate;
+  /** Each operation's time and size (its budget). */
+  operationLimits: OperationLimits;
   limits: LimitsConfig;
   live: LiveConfig;
   /** How long `close()` lets clients answer the closing handshake before cutting their sockets. */
@@ -128,7 +137,9 @@ function keepAlive(socket: WebSocket, intervalMs: number): () => void {
  * written straight to the sockets with the payload serialized once (`NextFrames`).
  */
 export function startLiveServer(options: LiveServerOptions): LiveServer {
-  const { httpServer, schema, services, bus, feed, metrics, logger, limits, live } = options;
+  const { httpServer, schema, services, bus, feed, metrics, logger, gate, operationLimits, limits, live } = options;
+  /** Open connections per account that passed `connection_init`. */
+  const perAccount = new Map<string, number>();
   const formatError = createErrorFormatter(logger);
   const rules = [...specifiedRules, ...queryLimitRules(limits)];
   const connections = new Set<LiveConnection>();
@@ -170,7 +181,10 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
   const payloadOf = (result: ExecutionResult): FormattedExecutionResult => {
     if (!result.errors) return result as FormattedExecutionResult;
     // Without data and without a path, the operation failed before execution: its variables did not coerce.
-    const errors = result.errors.map((error) => (result.data === undefined && error.path === undefined ? withCode(error, 'BAD_USER_INPUT') : error));
+    // An error that already has its code (a refused turn, a stopped budget) keeps it.
+    const errors = result.errors.map((error) =>
+      result.data === undefined && error.path === undefined && !error.extensions?.code ? withCode(error, 'BAD_USER_INPUT') : error,
+    );
     return { ...result, errors: format(errors) };
   };
   const nextFrames = new NextFrames(payloadOf);
@@ -184,11 +198,18 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
         ctx.extra.socket.close(LiveCloseCode.Forbidden, FORBIDDEN_REASON);
         return false;
       }
+      const open = perAccount.get(viewer.accountId) ?? 0;
+      if (open >= limits.liveConnectionsPerAccount) {
+        ctx.extra.socket.close(LiveCloseCode.TooManyConnections, `An account may hold ${limits.liveConnectionsPerAccount} live connections at once`);
+        return false;
+      }
+      perAccount.set(viewer.accountId, open + 1);
       ctx.extra.viewer = viewer;
       return true;
     },
     onSubscribe: (ctx, _id, payload) => prepare(ctx, payload),
-    subscribe: createSharedSubscribe(),
+    execute: budgetedExecute(gate, operationLimits),
+    subscribe: createSharedSubscribe(budgetedExecute(gate, operationLimits, true)),
     onOperation(ctx, id, _payload, _args, result) {
       // Live subscriptions write their results straight to the socket; graphql-ws still runs the
       // operation (complete, close, errors) and waits on the stream until it ends.
@@ -225,6 +246,7 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
           socket.close(LiveCloseCode.TooSlow, `Too slow: a subscription fell ${live.bufferSize} events behind`);
         },
         onActiveChange: (delta) => metrics.subscriptionsActive.inc(delta),
+        takeTurn: (read) => (connection.viewer ? Promise.resolve(gate.run(connection.viewer.accountId, read, true)) : read()),
       }),
     };
     connections.add(connection);
@@ -258,6 +280,11 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
     socket.once('close', (code, reason) => {
       stopKeepAlive();
       connections.delete(connection);
+      if (connection.viewer) {
+        const open = (perAccount.get(connection.viewer.accountId) ?? 1) - 1;
+        if (open > 0) perAccount.set(connection.viewer.accountId, open);
+        else perAccount.delete(connection.viewer.accountId);
+      }
       connection.feed.close();
       closed(code, reason.toString()).catch((error: unknown) => logger.error({ err: error }, 'live connection cleanup failed'));
     });

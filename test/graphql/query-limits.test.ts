@@ -112,7 +112,20 @@ describe('operationCost', () => {
     expect(cost(`{ ${buildsCycle(4)} }`)).toBe(20 + 20 ** 2 + 20 ** 3 + 20 ** 4);
     expect(cost(`query ($n: Int) { ${buildsCycle(3, '(first: $n)')} }`, { n: 40 })).toBe(40 + 40 ** 2 + 40 ** 3);
     expect(cost('{ webhooks(first: 3) { totalCount nodes { deliveries(first: 5) { nodes { id } } } edges { node { id } } } projects { nodes { id } } }')).toBe(
-      3 * (1 + 5) + 20,
+      3 * (1 + 5) + 100 + 20,
+    );
+  });
+
+  it('prices every aggregate at 100 nodes, times the page sizes around it', () => {
+    // `totalCount` once per connection, not per node; `stats` once per webhook on the page.
+    expect(cost('{ webhooks(first: 10) { totalCount nodes { id } } }')).toBe(10 + 100);
+    expect(cost('{ webhooks(first: 10) { nodes { stats { succeeded } } } }')).toBe(10 + 10 * 100);
+    expect(cost('{ webhooks(first: 10) { nodes { deliveries(first: 2) { totalCount } } } }')).toBe(10 + 10 * 2 + 10 * 100);
+    // Aliases each count: the amplified query of the attack (29 stats under 10 deliveries) is refused.
+    const aliases = Array.from({ length: 29 }, (_, i) => `s${i}: stats(since: "2000-01-01T00:00:00Z") { succeeded }`).join(' ');
+    expect(cost(`{ deliveries(first: 10) { nodes { webhook { ${aliases} } } } }`)).toBe(10 + 10 * 29 * 100);
+    expect(cost('fragment F on WebhookConnection { totalCount } { webhooks(first: 5) { ...F nodes { deliveries(first: 3) { ...D } } } } fragment D on DeliveryConnection { totalCount }')).toBe(
+      5 + 100 + 5 * 3 + 5 * 100,
     );
   });
 

@@ -1,0 +1,128 @@
+import { DomainError, ResponseTooLarge, Timeout } from '../errors';
+
+export interface OperationLimits {
+  /** How long one operation may run before it is stopped with `TIMEOUT` (15 s: API.md §3). */
+  timeoutMs: number;
+  /** The largest result one operation may produce (10 MB: API.md §3). */
+  resultBytes: number;
+  /** Called when an operation is stopped at its time limit, with when it started: cancels its reads (`Database.cancelReadsRunningSince`). */
+  onTimeout?(startedAt: number): void;
+}
+
+/** The client went away: nobody will read the result, so the work stops. Never sent to anyone. */
+export class ClientGone extends DomainError {
+  readonly code = 'CLIENT_GONE';
+  constructor() {
+    super('The client closed the request');
+  }
+}
+
+/**
+ * What one operation may still spend, and the work it already did: made when the operation starts
+ * (an HTTP request, a WebSocket query or mutation, one live event's execution) and handed to its
+ * resolvers in the context.
+ *
+ * - Time: at `timeoutMs` it stops (`Timeout`); so it does when the client has gone (`ClientGone`)
+ *   or the result grew too large (`ResponseTooLarge`). Once stopped, every resolver that has not
+ *   finished fails at once (`budgetedSchema`), so the execution ends within a tick; the database
+ *   statements still running are cancelled by the engine's statement time limit (see `db/`).
+ * - Bytes: resolvers' results are counted as they arrive (`count`), so a result over `resultBytes`
+ *   stops the work before it is all in memory.
+ * - Aggregates: `once` computes the same aggregate on the same object once per operation, however
+ *   many aliases ask for it.
+ */
+export class OperationBudget {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly results = new Map<string, Promise<unknown>>();
+  private bytes = 0;
+  private stopReason: DomainError | undefined;
+  private readonly stopped: Promise<never>;
+
+  constructor(private readonly limits: OperationLimits) {
+    this.stopped = new Promise<never>((_resolve, reject) => {
+      this.controller.signal.addEventListener('abort', () => reject(this.stopReason), { once: true });
+    });
+    // Nobody may be racing when it stops: that rejection is expected, not unhandled.
+    this.stopped.catch(() => undefined);
+    const startedAt = Date.now();
+    this.timer = setTimeout(() => {
+      this.stop(new Timeout(`The operation ran longer than ${limits.timeoutMs / 1000} s and was stopped. Ask for less at once.`));
+      limits.onTimeout?.(startedAt);
+    }, limits.timeoutMs);
+    this.timer.unref();
+  }
+
+  /** Why the operation was stopped, or undefined while it may go on. */
+  get reason(): DomainError | undefined {
+    return this.stopReason;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Stops the operation (the first reason wins). */
+  stop(reason: DomainError): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    clearTimeout(this.timer);
+    this.controller.abort(reason);
+  }
+
+  /** The operation is over: no timer is left behind. */
+  finish(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** Throws the reason once the operation is stopped. */
+  check(): void {
+    if (this.stopReason) throw this.stopReason;
+  }
+
+  /** `work`, or the stop reason as soon as the operation stops, whichever comes first. */
+  race<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.stopped]);
+  }
+
+  /** Counts `bytes` more of the result; stops the operation once the total is over the limit. */
+  count(bytes: number): void {
+    this.bytes += bytes;
+    if (this.bytes > this.limits.resultBytes) {
+      this.stop(new ResponseTooLarge(`The result would be larger than ${this.limits.resultBytes / 1_000_000} MB. Ask for smaller pages or fewer fields.`));
+      this.check();
+    }
+  }
+
+  /** `compute()` once per `key` in this operation: aliases of one aggregate share one computation. */
+  once<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    let result = this.results.get(key) as Promise<T> | undefined;
+    if (!result) {
+      result = compute();
+      this.results.set(key, result);
+    }
+    return result;
+  }
+}
+
+/**
+ * About how many bytes `value` adds to a JSON result: string lengths plus a little per value, down
+ * to a few levels. A connection counts its nodes (its `edges` are the same nodes again).
+ */
+export function approximateBytes(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (value === null || typeof value !== 'object' || depth > 4 || value instanceof Date) return 8;
+  if (Array.isArray(value)) {
+    let total = 2;
+    for (const item of value) total += approximateBytes(item, depth + 1);
+    return total;
+  }
+  const nodes = (value as { nodes?: unknown }).nodes;
+  if (Array.isArray(nodes)) return approximateBytes(nodes, depth + 1);
+  let total = 2;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item !== 'function') total += key.length + approximateBytes(item, depth + 1);
+  }
+  return total;
+}
