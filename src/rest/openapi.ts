@@ -73,6 +73,7 @@ export function openApiDocument({ bodyBytes }: { bodyBytes: number }): Schema {
             201: answer('Created. `secret` is present only when none was sent: the generated one, shown this once.', 'CreatedWebhook'),
             400: errorResponse('BAD_USER_INPUT naming the `field` that breaks a rule, or BAD_REQUEST when the body is not a JSON object'),
             401: unauthenticated,
+            409: errorResponse('CONFLICT: the account already holds as many webhooks as it may (500); delete one first'),
             413: errorResponse(`PAYLOAD_TOO_LARGE: the body is over ${bodyBytes} bytes`),
           },
         },

@@ -1,9 +1,11 @@
+import { Account } from '../accounts/account.entity';
 import { Clock } from '../clock';
-import { WebhookConfig } from '../config';
+import { LimitsConfig, WebhookConfig } from '../config';
 import { Database } from '../db/database';
 import { MAX_PAGE_SIZE, Page, PageArgs, paginate } from '../db/pagination';
+import { lockRowForWrite } from '../db/row-lock';
 import { failPendingDeliveriesOf } from '../delivery/delivery.queries';
-import { InvalidInput, NotFound } from '../errors';
+import { Conflict, InvalidInput, NotFound } from '../errors';
 import { ChangeLog } from '../feed/change-log';
 import { Metrics } from '../metrics';
 import { EventType, foldEventTypes } from '../events/event-type';
@@ -30,6 +32,9 @@ export interface CreateWebhookFields extends WebhookFields {
   secret?: string | null;
 }
 
+/** The settings the service's rules read. */
+export type WebhookRules = Pick<WebhookConfig, 'allowPrivateUrls'> & Pick<LimitsConfig, 'webhooksPerAccount'>;
+
 /** The DeskForge page's answer to a delete, the same through every API. */
 export interface WebhookDeletion {
   id: string;
@@ -41,7 +46,7 @@ export class WebhooksService {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly config: Pick<WebhookConfig, 'allowPrivateUrls'>,
+    private readonly config: WebhookRules,
     private readonly resolve: Resolver,
     private readonly changes: ChangeLog,
     /** Counts the pending deliveries a deletion fails; absent where nothing is measured. */
@@ -73,7 +78,17 @@ export class WebhooksService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.db.writes.write(({ manager }) => manager.insert(Webhook, webhook));
+    await this.db.writes.write(async ({ manager }) => {
+      // Counted in the transaction that inserts, with the account locked against the creates of
+      // other processes (on PostgreSQL; SQLite's writes are one at a time anyway), so concurrent
+      // creates never pass the cap together.
+      await lockRowForWrite(manager, Account, accountId);
+      const held = await manager.countBy(Webhook, { accountId });
+      if (held >= this.config.webhooksPerAccount) {
+        throw new Conflict(`An account holds at most ${this.config.webhooksPerAccount} webhooks: delete one before creating another`);
+      }
+      await manager.insert(Webhook, webhook);
+    });
     return { webhook, secret };
   }
 

@@ -1,3 +1,4 @@
+import { Conflict } from '../../src/errors';
 import { ALL_EVENT_TYPES } from '../../src/events/event-type';
 import { createAccount, TestAccount } from '../helpers/graphql';
 import { resolveRef, schemaErrors } from '../helpers/json-schema';
@@ -86,6 +87,15 @@ describe('GET /openapi.json', () => {
       'POST /webhooks 201': () => rest(server.origin, 'POST', '/webhooks', { key: key(), body: PAGE_BODY }),
       'POST /webhooks 400': () => rest(server.origin, 'POST', '/webhooks', { key: key(), body: { ...PAGE_BODY, events: ['build.exploded'] } }),
       'POST /webhooks 401': () => rest(server.origin, 'POST', '/webhooks', { body: PAGE_BODY }),
+      // The service's refusal at the cap (test/webhooks/webhook-limit.test.ts makes a real one).
+      'POST /webhooks 409': async () => {
+        const create = jest.spyOn(server.app.services.webhooks, 'create').mockRejectedValueOnce(new Conflict('An account holds at most 500 webhooks'));
+        try {
+          return await rest(server.origin, 'POST', '/webhooks', { key: key(), body: PAGE_BODY });
+        } finally {
+          create.mockRestore();
+        }
+      },
       'POST /webhooks 413': () => rest(server.origin, 'POST', '/webhooks', { key: key(), body: { ...PAGE_BODY, description: 'd'.repeat(2 * 1024 * 1024) } }),
       'GET /webhooks 200': () => rest(server.origin, 'GET', '/webhooks', { key: key() }),
       'GET /webhooks 401': () => rest(server.origin, 'GET', '/webhooks'),
