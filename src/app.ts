@@ -140,7 +140,8 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const httpServer: Server = createServer(expressApp);
   // A connection that makes no progress for this long is cut: a client that stops reading its answer
   // (or never finishes sending its request) holds no memory past it.
-  httpServer.setTimeout(config.limits.sendTimeoutMs);
+  // Cut whatever a request or response listener made of the event: nothing is waited for past it.
+  httpServer.setTimeout(config.limits.sendTimeoutMs, (socket) => socket.destroy());
   expressApp.use(refuseWhenNotListening(httpServer));
   expressApp.use(healthRouter(() => db.ping()));
   expressApp.use(metricsRouter(metrics.registry));

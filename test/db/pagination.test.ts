@@ -38,21 +38,22 @@ describe('paginate', () => {
     const page = await paginate<any>(reader, entity, { accountId }, { first: 100 }, sort);
     expect(page.nodes).toEqual(expected);
     expect(page.nodes[0]).toBeInstanceOf(entity);
-    expect(page.totalCount).toBe(expected.length);
+    expect(await page.totalCount()).toBe(expected.length);
   });
 
   it('keeps the count of the whole filtered list on later pages, and filters by lists and booleans', async () => {
     const reader = server.app.db.reader;
     const all = await paginate<Event>(reader, Event, { accountId }, { first: 2 });
     const second = await paginate<Event>(reader, Event, { accountId }, { first: 2, after: all.pageInfo.endCursor });
-    expect(second.totalCount).toBe(all.totalCount);
+    expect(await second.totalCount()).toBe(await all.totalCount());
     expect(second.nodes.map((e) => e.id)).not.toContain(all.nodes[0].id);
     const types = await paginate<Event>(reader, Event, { accountId, type: ['build.failed' as Event['type'], 'project.created' as Event['type']] }, {});
     expect(types.nodes.map((e) => e.type).sort()).toEqual(['build.failed', 'project.created']);
     const active = await paginate<Webhook>(reader, Webhook, { accountId, active: false }, {});
     expect(active.nodes.map((w) => w.url)).toEqual(['http://127.0.0.1:9/b']);
     const none = await paginate<Webhook>(reader, Webhook, { accountId: 'acc_nobody' }, {});
-    expect(none).toMatchObject({ nodes: [], totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null } });
+    expect(none).toMatchObject({ nodes: [], pageInfo: { hasNextPage: false, endCursor: null } });
+    expect(await none.totalCount()).toBe(0);
   });
 
   it('reads only the selected columns (plus id and sort), and every column when a name is not a column', async () => {
@@ -65,7 +66,7 @@ describe('paginate', () => {
     expect(lean.nodes[0].secret).toBeUndefined();
     expect(lean.nodes[0].description).toBeUndefined();
     expect(lean.pageInfo).toEqual(full.pageInfo);
-    expect(lean.totalCount).toBe(full.totalCount);
+    expect(await lean.totalCount()).toBe(await full.totalCount());
     const computed = await paginate<Webhook>(reader, Webhook, { accountId }, {}, 'createdAt', new Set(['url', 'deliveries']));
     expect(computed.nodes).toEqual(full.nodes);
   });
@@ -74,7 +75,7 @@ describe('paginate', () => {
     const reader = server.app.db.reader;
     const before = await paginate<Webhook>(reader, Webhook, { accountId }, { first: 1 });
     const other = await paginate<Webhook>(reader, Webhook, { accountId: 'acc_nobody' }, { first: 1 });
-    expect(other.totalCount).toBe(0);
+    expect(await other.totalCount()).toBe(0);
     const account = await createAccount(server.app);
     await createWebhook(server.url, account.apiKey, { url: 'http://127.0.0.1:9/c', events: ['BUILD_FAILED'] });
     const theirs = await paginate<Webhook>(server.app.db.reader, Webhook, { accountId: account.accountId }, { first: 1 });

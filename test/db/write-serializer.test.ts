@@ -15,7 +15,9 @@ describe('write serialization', () => {
   const published: string[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // These tests race a hundred requests of one account at once: the per-account wait is the
+    // whole burst's (test/graphql/account-limits.test.ts tests the limit itself).
+    server = await startTestServer({ limits: { operationWaitMs: 60_000, operationQueuePerAccount: 1_000 } });
     account = await createAccount(server.app);
     server.app.bus.subscribe('event', (event) => published.push(event.id));
     // A real failure in the middle of a transaction: the project row is already written when the

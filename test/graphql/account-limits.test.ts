@@ -1,4 +1,5 @@
 import { ClientRequest, request } from 'node:http';
+import { connect } from 'node:net';
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { connectLive, connectLiveOk, LiveClient } from '../helpers/live-client';
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
@@ -181,6 +182,22 @@ describe('time and size', () => {
       expect(response.data).toBeUndefined();
       // A smaller page passes.
       expect((await gqlOk(server.url, '{ projects(first: 2) { nodes { id description } } }', {}, account.apiKey)).projects.nodes).toHaveLength(2);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('cuts an HTTP connection that makes no progress for the send timeout', async () => {
+    const server = await startTestServer({ limits: { sendTimeoutMs: 300 } });
+    try {
+      const socket = connect(server.app.port, '127.0.0.1');
+      const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const started = Date.now();
+      // Half a request, then nothing: neither side makes progress.
+      socket.write('POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+      socket.pause();
+      expect((await closed) - started).toBeLessThan(5_000);
     } finally {
       await server.stop();
     }

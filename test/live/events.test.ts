@@ -22,7 +22,9 @@ describe('subscription events', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // These tests race a hundred requests of one account at once: the per-account wait is the
+    // whole burst's (test/graphql/account-limits.test.ts tests the limit itself).
+    server = await startTestServer({ limits: { operationWaitMs: 60_000, operationQueuePerAccount: 1_000 } });
     acme = await createAccount(server.app, 'Acme');
   });
   afterEach(async () => {
