@@ -46,6 +46,11 @@ describe('per-account turns', () => {
         expect((await response.json()).errors[0].extensions.code).toBe('RATE_LIMITED');
         return true;
       }, { what: 'a 429 for the 9th operation' });
+      // REST shares the account's turns.
+      const rest = await fetch(`${server.origin}/webhooks`, { headers: { authorization: `Bearer ${acme.apiKey}` } });
+      expect(rest.status).toBe(429);
+      expect(rest.headers.get('retry-after')).toBe('1');
+      expect((await rest.json()).error.code).toBe('RATE_LIMITED');
       // Another account is not held up by the first one's turns (which stay held: it would get 429).
       expect(await gqlOk(server.url, CREATE_PROJECT, { input: { name: 'Globex app' } }, globex.apiKey)).toMatchObject({ createProject: { name: 'Globex app' } });
       // Over WebSocket too: the account's turns are shared with HTTP.
