@@ -14,7 +14,11 @@ export interface CommittedEvent {
   position: number;
 }
 
-/** A delivery whose state changed (an attempt ended, or it was created). */
+/**
+ * A delivery whose state changed: an attempt's outcome was stored, `redeliver` or `testWebhook`
+ * created it, or deleting or disabling its webhook ended it. The deliveries an event creates are
+ * not announced when created; their first outcome is.
+ */
 export interface DeliveryUpdate {
   id: string;
   accountId: string;

@@ -26,7 +26,7 @@ function checkName(field: string, name: string, max = 200): string {
 }
 
 export class AccountsService {
-  private readonly keys = new ApiKeyCache();
+  private readonly keys: ApiKeyCache;
 
   /**
    * `live` tells every process of revoked keys (through the feed) and hears of those revoked by any
@@ -37,6 +37,7 @@ export class AccountsService {
     private readonly clock: Clock,
     private readonly live?: { bus: EventBus; changes: ChangeLog },
   ) {
+    this.keys = new ApiKeyCache(() => clock.now().getTime());
     live?.bus.subscribe('apiKeyRevoked', ({ apiKeyId }) => this.keys.forgetKey(apiKeyId));
   }
 

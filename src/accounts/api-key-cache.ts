@@ -13,7 +13,8 @@ const MAX_ENTRIES = 10_000;
 export class ApiKeyCache {
   private readonly entries = new Map<string, { viewer: Viewer; expiresAt: number }>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `now`: milliseconds since the epoch, from the app's clock. */
+  constructor(private readonly now: () => number) {}
 
   get(keyHash: string): Viewer | undefined {
     const entry = this.entries.get(keyHash);

@@ -1,4 +1,5 @@
 import { DataSource, QueryFailedError } from 'typeorm';
+import { engineOf, forEngine } from './engine';
 
 /**
  * Prepared statements kept per SQLite connection, for the hot read paths (the lists) and the hot
@@ -88,7 +89,7 @@ function keptFor(source: DataSource, handle: SqliteHandle, sql: string): Kept {
 /** Runs a read-only statement (`?` placeholders) and returns its rows; errors are TypeORM's `QueryFailedError`. */
 export function readRows<T>(source: DataSource, sql: string, parameters: unknown[]): Promise<T[]> {
   const handle = sqliteHandle(source);
-  if (!handle) return source.query(sql, parameters) as Promise<T[]>;
+  if (!handle) return source.query(forEngine(engineOf(source), sql), parameters) as Promise<T[]>;
   return keptRows(source, handle, sql, parameters);
 }
 

@@ -22,7 +22,7 @@ export interface CommitSignals {
   deliveriesDue(): void;
 }
 
-/** Signals nobody listens to (the account CLI, tests of one service). */
+/** Signals nobody listens to (tests of one part without the rest of the app). */
 export const noSignals: CommitSignals = { feedChanged: () => undefined, eventsCommitted: () => undefined, deliveriesDue: () => undefined };
 
 /** The listeners of one signal; `add` answers how to remove the listener again. */
