@@ -15,6 +15,7 @@ import { backlogScenario } from './scenarios/backlog';
 import { deliveryScenario } from './scenarios/delivery';
 import { fanoutScenario } from './scenarios/fanout';
 import { memoryScenario } from './scenarios/memory';
+import { noisyNeighbourScenario } from './scenarios/noisy-neighbour';
 import { queryScenario } from './scenarios/query';
 import { Scenario } from './scenarios/scenario';
 import { scalingScenario } from './scenarios/scaling';
@@ -27,7 +28,7 @@ import { statsScenario } from './scenarios/stats';
  * on PostgreSQL), prints the table and writes bench/results/latest.json. Only in-run ratios are
  * comparable: the machine's speed drifts between runs.
  */
-const SCENARIOS: Scenario[] = [deliveryScenario, fanoutScenario, queryScenario, memoryScenario, backlogScenario, workersScenario, scalingScenario, statsScenario];
+const SCENARIOS: Scenario[] = [deliveryScenario, fanoutScenario, queryScenario, memoryScenario, backlogScenario, workersScenario, scalingScenario, statsScenario, noisyNeighbourScenario];
 
 /** One scenario on one engine. */
 interface Run {

@@ -85,7 +85,7 @@ const NO_DELIVERY = `no delivery reached the receiver within ${FIRST_DELIVERY_TI
  */
 export async function driveBuilds(
   { receiver, mutations, service, entries, projectId }: DeliveryRig,
-  limits: { durationMs: number; maxEvents?: number },
+  limits: { durationMs: number; maxEvents?: number; pipelines?: number },
   onProgress: (delivered: number) => boolean | void = () => undefined,
 ): Promise<MutationReport> {
   const urls = entries.length > 1 ? entries.map((entry) => entry.url) : undefined;
