@@ -118,7 +118,8 @@ describe('a noisy neighbour', () => {
     const loops = heavyLoops(server, heavy.apiKey, HEAVIEST, 12);
     try {
       await waitFor(() => (loops.refused.RATE_LIMITED ?? 0) > 0, { timeoutMs: 15_000, what: 'the heavy account’s operations over its bound refused' });
-      const times = await timed(20, async () => {
+      // Few: on a service whose readers are taken each read may wait for the pool's 5 s connect timeout.
+      const times = await timed(5, async () => {
         const response = await gql(server.url, '{ projects(first: 5) { nodes { id } } }', {}, neighbour.apiKey);
         return response.status === 200 && !response.errors;
       });
