@@ -101,14 +101,14 @@ export class Dispatcher implements LocalWorker {
   constructor(private readonly deps: DispatcherDependencies) {
     const { config } = deps;
     this.health = new EndpointHealth(deps.clock);
-    const suspectSlots = (webhookId: string, holding: number) => this.health.suspectSlots(webhookId, holding);
+    const untrusted = (webhookId: string, holding: number) => this.health.untrusted(webhookId, holding);
     const reserve = healthyReserve(config.concurrency);
-    this.slots = new FairSlots({ concurrency: config.concurrency, perWebhook: config.endpointConcurrency, reserve }, suspectSlots);
+    this.slots = new FairSlots({ concurrency: config.concurrency, perWebhook: config.endpointConcurrency, reserve }, untrusted);
     // Never more than half of what the lease has beyond the timeout, so a fresh claim always starts.
     this.startMarginMs = config.timeoutMs + Math.min(LEASE_MARGIN_MS, (config.leaseMs - config.timeoutMs) / 2);
     this.held = new FairSlots(
       { concurrency: PREFETCH * config.concurrency, perWebhook: PREFETCH * config.endpointConcurrency, reserve: PREFETCH * reserve },
-      suspectSlots,
+      untrusted,
     );
     this.queue = new DeliveryQueue(deps.db, deps.clock, deps.owner, config.leaseMs);
     this.sender = new Sender({

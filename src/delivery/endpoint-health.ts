@@ -7,16 +7,26 @@ import { Clock } from '../clock';
  */
 export const HEALTHY_ANSWER_MS = 1_000;
 
+/** How the slots one webhook holds count against the lanes of `FairSlots`. */
+export interface Untrusted {
+  /** Slots held while the webhook is suspect. */
+  suspect: number;
+  /** Slots held as a probe (0 or 1): the first of a webhook not yet seen to answer. */
+  probing: number;
+}
+
+const TRUSTED: Untrusted = { suspect: 0, probing: 0 };
+
 /**
  * What this worker has seen of each webhook's endpoint, to keep attempts to endpoints that are
  * timing out or failing out of the slots reserved for endpoints that answer (`FairSlots`).
  *
  * A webhook is **suspect** when its last attempt here failed (any outcome but a 2xx) or took longer
  * than `HEALTHY_ANSWER_MS` (until a 2xx within it), and while one of its attempts has been in
- * flight longer than that. A webhook not yet seen to answer here (new, or after a restart) holds
- * one slot outside the suspect lane, a probe: a new healthy webhook's first delivery goes out at
- * once, and a new dead one takes that one slot, not its `WEBHOOK_ENDPOINT_CONCURRENCY`.
- * In memory only, per process; each worker learns on its own.
+ * flight longer than that. A webhook not yet seen to answer here (new, or any after a restart)
+ * holds one slot as a **probe**, the rest as suspect: a new healthy webhook's first delivery need
+ * not wait for the suspect lane, and a new dead one takes one probe slot, not its
+ * `WEBHOOK_ENDPOINT_CONCURRENCY`. In memory only, per process; each worker learns on its own.
  */
 export class EndpointHealth {
   /** Webhooks whose last attempt here succeeded within `HEALTHY_ANSWER_MS`. */
@@ -56,11 +66,12 @@ export class EndpointHealth {
     }
   }
 
-  /** How many of the `holding` slots that `webhookId` holds (attempts, or claimed deliveries) count in the suspect lane. */
-  suspectSlots(webhookId: string, holding: number): number {
+  /** How the `holding` slots that `webhookId` holds (attempts, or claimed deliveries) count: suspect, probe, or neither. */
+  untrusted(webhookId: string, holding: number): Untrusted {
     const oldest = this.inFlight.get(webhookId)?.[0];
-    if (this.failing.has(webhookId) || (oldest !== undefined && this.clock.now().getTime() - oldest > HEALTHY_ANSWER_MS)) return holding;
-    return this.answering.has(webhookId) ? 0 : Math.max(0, holding - 1);
+    if (this.failing.has(webhookId) || (oldest !== undefined && this.clock.now().getTime() - oldest > HEALTHY_ANSWER_MS)) return { suspect: holding, probing: 0 };
+    if (this.answering.has(webhookId)) return TRUSTED;
+    return { suspect: Math.max(0, holding - 1), probing: Math.min(holding, 1) };
   }
 
   /** Forgets what was seen of a webhook (it changed: its URL may be another endpoint now). */

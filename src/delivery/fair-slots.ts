@@ -1,11 +1,12 @@
 import { DueWebhook } from './delivery.queries';
+import { Untrusted } from './endpoint-health';
 
 export interface SlotLimits {
   /** Attempts in flight in this process, all webhooks together (`WEBHOOK_CONCURRENCY`). */
   concurrency: number;
   /** Attempts in flight to one webhook (`WEBHOOK_ENDPOINT_CONCURRENCY`). */
   perWebhook: number;
-  /** Slots that the suspect lane (`EndpointHealth`) leaves to the others: see `healthyReserve`. */
+  /** Slots that suspect webhooks (`EndpointHealth`) leave to the others, half of them also to probes: see `healthyReserve`. */
   reserve: number;
 }
 
@@ -19,24 +20,25 @@ export function perAccountCap(limits: SlotLimits): number {
 
 /**
  * The slots kept from attempts to endpoints that are timing out or failing: a fifth (10 of 50 at
- * the defaults, twice `WEBHOOK_ENDPOINT_CONCURRENCY`), at least one, and never all of them (with
- * one slot there is nothing to share). A healthy endpoint answers within a second, so even when the
- * suspect ones hold the other four fifths for whole timeouts, the reserve turns over at least ten
- * times a second; the suspect ones keep enough (40) for their retries, and their recovery, to go on.
+ * the defaults), at least one, and never all of them (with one slot there is nothing to share).
+ * Probes of webhooks not yet seen to answer may take half of it; the other half (5 at the
+ * defaults, one webhook's `WEBHOOK_ENDPOINT_CONCURRENCY`) is only for webhooks seen to answer. A
+ * healthy endpoint answers within a second, so even when the others hold the rest for whole
+ * timeouts, those slots turn over at least every second; the suspect ones keep four fifths (40),
+ * enough for their retries, and their recovery, to go on.
  */
 export function healthyReserve(concurrency: number): number {
   return Math.min(concurrency - 1, Math.ceil(concurrency / 5));
 }
 
-/**
- * How many of the `holding` slots that a webhook holds count in the suspect lane (`EndpointHealth.suspectSlots`).
- */
-export type SuspectSlots = (webhookId: string, holding: number) => number;
+/** How the `holding` slots that a webhook holds count against the lanes (`EndpointHealth.untrusted`). */
+export type UntrustedSlots = (webhookId: string, holding: number) => Untrusted;
 
 /**
- * Attempt slots (or, scaled up, a window of claimed deliveries) shared in two lanes: slots held by
+ * Attempt slots (or, scaled up, a window of claimed deliveries) shared in lanes: slots held by
  * webhooks that are timing out or failing (`EndpointHealth`) together are at most
- * `concurrency − reserve`; the others may take any free slot. Within that, slots are dealt
+ * `concurrency − reserve`, and with the probes of webhooks not yet seen to answer at most
+ * `concurrency − reserve / 2`; webhooks seen to answer may take any free slot. Within that, slots are dealt
  * between accounts first, then between an account's webhooks: `allocate` deals free slots one at a
  * time, round robin over the accounts with due work, each account's turn going to its next webhook
  * below its caps; the starting account and webhook rotate from call to call. So accounts with
@@ -53,14 +55,18 @@ export class FairSlots {
   private total = 0;
   private turn = 0;
   readonly accountCap: number;
+  /** The most that suspect webhooks hold together. */
   readonly suspectCap: number;
+  /** The most that suspect webhooks and probes hold together. */
+  readonly untrustedCap: number;
 
   constructor(
     private readonly limits: SlotLimits,
-    private readonly suspectSlots: SuspectSlots,
+    private readonly untrusted: UntrustedSlots,
   ) {
     this.accountCap = perAccountCap(limits);
     this.suspectCap = limits.concurrency - limits.reserve;
+    this.untrustedCap = limits.concurrency - Math.ceil(limits.reserve / 2);
   }
 
   get free(): number {
@@ -69,13 +75,11 @@ export class FairSlots {
 
   /** Webhooks holding slots that may get no more now (at their cap, their account's, or their lane's): claiming for them would be wasted. */
   saturated(): string[] {
-    const suspectFull = this.suspectTaken() >= this.suspectCap;
+    const lanes = this.lanes();
     return [...this.byWebhook]
       .filter(
         ([webhookId, count]) =>
-          count >= this.limits.perWebhook ||
-          countOf(this.byAccount, this.accountOfWebhook.get(webhookId)!) >= this.accountCap ||
-          (suspectFull && this.suspectSlots(webhookId, count + 1) > this.suspectSlots(webhookId, count)),
+          count >= this.limits.perWebhook || countOf(this.byAccount, this.accountOfWebhook.get(webhookId)!) >= this.accountCap || !lanes.fits(webhookId, count),
       )
       .map(([webhookId]) => webhookId);
   }
@@ -134,11 +138,32 @@ export class FairSlots {
     this.total -= 1;
   }
 
-  /** Slots in the suspect lane now. */
-  private suspectTaken(): number {
-    let taken = 0;
-    for (const [webhookId, count] of this.byWebhook) taken += this.suspectSlots(webhookId, count);
-    return taken;
+  /** The room left in the lanes: whether a webhook holding `holding` slots fits one more, and taking it. */
+  private lanes() {
+    let suspectRoom = this.suspectCap;
+    let untrustedRoom = this.untrustedCap;
+    for (const [webhookId, count] of this.byWebhook) {
+      const { suspect, probing } = this.untrusted(webhookId, count);
+      suspectRoom -= suspect;
+      untrustedRoom -= suspect + probing;
+    }
+    const added = (webhookId: string, holding: number) => {
+      const before = this.untrusted(webhookId, holding);
+      const after = this.untrusted(webhookId, holding + 1);
+      return { suspect: after.suspect - before.suspect, untrusted: after.suspect + after.probing - before.suspect - before.probing };
+    };
+    return {
+      // A lane may be over its cap (webhooks turned suspect holding slots): that stops only what would add to it.
+      fits: (webhookId: string, holding: number): boolean => {
+        const { suspect, untrusted } = added(webhookId, holding);
+        return (suspect === 0 || suspect <= suspectRoom) && (untrusted === 0 || untrusted <= untrustedRoom);
+      },
+      take: (webhookId: string, holding: number): void => {
+        const { suspect, untrusted } = added(webhookId, holding);
+        suspectRoom -= suspect;
+        untrustedRoom -= untrusted;
+      },
+    };
   }
 
   /** Slots granted one at a time on top of those taken, within every cap (`grants`: per webhook). */
@@ -146,20 +171,18 @@ export class FairSlots {
     const grants = new Map<string, number>();
     const accountGrants = new Map<string, number>();
     let free = this.free;
-    let suspectRoom = this.suspectCap - this.suspectTaken();
+    const lanes = this.lanes();
     const accountFull = (accountId: string) => countOf(this.byAccount, accountId) + countOf(accountGrants, accountId) >= this.accountCap;
     return {
       grants,
       accountFull,
       grant: (webhookId: string, accountId: string): boolean => {
         const holding = countOf(this.byWebhook, webhookId) + countOf(grants, webhookId);
-        if (free <= 0 || accountFull(accountId) || holding >= this.limits.perWebhook) return false;
-        const suspect = this.suspectSlots(webhookId, holding + 1) > this.suspectSlots(webhookId, holding);
-        if (suspect && suspectRoom <= 0) return false;
+        if (free <= 0 || accountFull(accountId) || holding >= this.limits.perWebhook || !lanes.fits(webhookId, holding)) return false;
+        lanes.take(webhookId, holding);
         grants.set(webhookId, countOf(grants, webhookId) + 1);
         accountGrants.set(accountId, countOf(accountGrants, accountId) + 1);
         free -= 1;
-        if (suspect) suspectRoom -= 1;
         return true;
       },
     };

@@ -4,9 +4,9 @@ import { ManualClock } from '../helpers/clock';
 
 const due = (entries: Array<[string, string]>) => entries.map(([webhookId, accountId]) => ({ webhookId, accountId }));
 const total = (grants: Map<string, number>) => [...grants.values()].reduce((sum, n) => sum + n, 0);
-const noneSuspect = () => 0;
-/** Every slot of the webhooks in `suspect` counts in the suspect lane. */
-const suspectIn = (suspect: Set<string>) => (webhookId: string, holding: number) => (suspect.has(webhookId) ? holding : 0);
+const noneSuspect = () => ({ suspect: 0, probing: 0 });
+/** Every slot of the webhooks in `suspect` counts in the suspect lane; the others are trusted. */
+const suspectIn = (suspect: Set<string>) => (webhookId: string, holding: number) => ({ suspect: suspect.has(webhookId) ? holding : 0, probing: 0 });
 /** Limits with no reserve: one lane, as before lanes (for the tests of the dealing itself). */
 const oneLane = (concurrency: number, perWebhook: number): SlotLimits => ({ concurrency, perWebhook, reserve: 0 });
 const takeAll = (slots: FairSlots, grants: Map<string, number>, accountOf: (webhookId: string) => string) => {
@@ -96,20 +96,35 @@ describe('lanes: suspect webhooks leave a reserve to those that answer', () => {
     expect(withHealthy).toEqual(new Map([['wh_c', 5]]));
   });
 
+  it('lets webhooks not yet seen to answer take half the reserve with one probe each, never the other half', () => {
+    const health = new EndpointHealth(new ManualClock());
+    const slots = new FairSlots({ concurrency: 50, perWebhook: 5, reserve: 10 }, (webhookId, holding) => health.untrusted(webhookId, holding));
+    const fresh = due([...webhooksOf('acc_a', 'wh_a', 40), ...webhooksOf('acc_b', 'wh_b', 40)]);
+    const grants = slots.allocate(fresh);
+    // 45 = 50 − 10 / 2, one each: eighty new webhooks, none known to answer.
+    expect(total(grants)).toBe(45);
+    expect(Math.max(...grants.values())).toBe(1);
+    takeAll(slots, grants, (webhookId) => (webhookId.startsWith('wh_a') ? 'acc_a' : 'acc_b'));
+    // A new webhook's probe waits too; one seen to answer does not.
+    health.ended('wh_ok', health.started('wh_ok'), true);
+    expect(slots.allocate([...fresh, { webhookId: 'wh_new', accountId: 'acc_c' }, { webhookId: 'wh_ok', accountId: 'acc_d' }])).toEqual(new Map([['wh_ok', 5]]));
+  });
+
   it('counts a webhook in the suspect lane once it turns suspect, with the slots it already holds', () => {
     const suspect = new Set<string>();
-    const slots = new FairSlots({ concurrency: 10, perWebhook: 5, reserve: 2 }, suspectIn(suspect));
+    const slots = new FairSlots({ concurrency: 10, perWebhook: 5, reserve: 3 }, suspectIn(suspect));
     slots.take('wh_1', 'acc_a');
     slots.take('wh_1', 'acc_a');
     slots.take('wh_1', 'acc_a');
     for (let i = 0; i < 5; i += 1) slots.take('wh_2', 'acc_b');
-    // Eight held by webhooks that answer: a suspect one may still take up to 8 = 10 − 2, as far as slots are free.
+    // Eight held by webhooks that answer: a suspect one may still take up to 7 = 10 − 3, as far as slots are free.
     expect(slots.allocate(due([['wh_3', 'acc_c']]))).toEqual(new Map([['wh_3', 2]]));
     suspect.add('wh_2').add('wh_3');
     expect(slots.allocate(due([['wh_3', 'acc_c']]))).toEqual(new Map([['wh_3', 2]]));
     suspect.add('wh_1');
-    // wh_1 and wh_2 now hold 8, all the suspect lane: wh_3 waits, a webhook that answers does not.
+    // wh_1 and wh_2 now hold 8, one over the suspect lane: wh_3 waits, a webhook that answers does not.
     expect(slots.allocate(due([['wh_3', 'acc_c'], ['wh_4', 'acc_c']]))).toEqual(new Map([['wh_4', 2]]));
+    expect(slots.promises()('wh_4', 'acc_c')).toBe(true);
     expect(slots.saturated().sort()).toEqual(['wh_1', 'wh_2']);
   });
 
@@ -133,7 +148,12 @@ describe('lanes: suspect webhooks leave a reserve to those that answer', () => {
 describe('endpoint health', () => {
   it('a webhook not yet seen to answer holds one slot outside the suspect lane (a probe), the rest inside', () => {
     const health = new EndpointHealth(new ManualClock());
-    expect([0, 1, 2, 5].map((holding) => health.suspectSlots('wh_new', holding))).toEqual([0, 0, 1, 4]);
+    expect([0, 1, 2, 5].map((holding) => health.untrusted('wh_new', holding))).toEqual([
+      { suspect: 0, probing: 0 },
+      { suspect: 0, probing: 1 },
+      { suspect: 1, probing: 1 },
+      { suspect: 4, probing: 1 },
+    ]);
   });
 
   it('is suspect after a failure or an answer slower than a healthy one, until a 2xx within it', () => {
@@ -142,26 +162,26 @@ describe('endpoint health', () => {
     let start = health.started('wh_1');
     clock.advance(30);
     health.ended('wh_1', start, true);
-    expect(health.suspectSlots('wh_1', 5)).toBe(0);
+    expect(health.untrusted('wh_1', 5).suspect).toBe(0);
 
     start = health.started('wh_1');
     clock.advance(50);
     health.ended('wh_1', start, false);
-    expect(health.suspectSlots('wh_1', 5)).toBe(5);
+    expect(health.untrusted('wh_1', 5).suspect).toBe(5);
 
     start = health.started('wh_1');
     clock.advance(10);
     health.ended('wh_1', start, true);
-    expect(health.suspectSlots('wh_1', 5)).toBe(0);
+    expect(health.untrusted('wh_1', 5).suspect).toBe(0);
 
     // A 2xx that took longer than a healthy answer does not clear it.
     start = health.started('wh_1');
     clock.advance(HEALTHY_ANSWER_MS + 1);
     health.ended('wh_1', start, true);
-    expect(health.suspectSlots('wh_1', 5)).toBe(5);
+    expect(health.untrusted('wh_1', 5).suspect).toBe(5);
     // Nor does an attempt that taught nothing (not sent, cut off).
     health.ended('wh_1', health.started('wh_1'), null);
-    expect(health.suspectSlots('wh_1', 5)).toBe(5);
+    expect(health.untrusted('wh_1', 5).suspect).toBe(5);
   });
 
   it('is suspect while an attempt has been in flight longer than a healthy answer takes', () => {
@@ -171,16 +191,16 @@ describe('endpoint health', () => {
     const slow = health.started('wh_1');
     clock.advance(HEALTHY_ANSWER_MS);
     const quick = health.started('wh_1');
-    expect(health.suspectSlots('wh_1', 2)).toBe(0);
+    expect(health.untrusted('wh_1', 2).suspect).toBe(0);
     clock.advance(1);
-    expect(health.suspectSlots('wh_1', 2)).toBe(2);
+    expect(health.untrusted('wh_1', 2).suspect).toBe(2);
     // The slow one ends unseen (cut off at shutdown): only the quick one is in flight, and it is young.
     health.ended('wh_1', slow, null);
-    expect(health.suspectSlots('wh_1', 1)).toBe(0);
+    expect(health.untrusted('wh_1', 1).suspect).toBe(0);
     health.ended('wh_1', quick, true);
-    expect(health.suspectSlots('wh_1', 1)).toBe(0);
+    expect(health.untrusted('wh_1', 1).suspect).toBe(0);
     // A change to the webhook forgets what was seen of it: a probe again.
     health.forget('wh_1');
-    expect(health.suspectSlots('wh_1', 2)).toBe(1);
+    expect(health.untrusted('wh_1', 2)).toEqual({ suspect: 1, probing: 1 });
   });
 });
