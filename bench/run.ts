@@ -130,7 +130,7 @@ async function main(): Promise<void> {
 
   const hosts = new Hosts();
   const reps: EngineFigureResult[][] = [];
-  let databases: Record<string, unknown> = {};
+  let databases: Record<string, unknown>;
   try {
     for (let rep = 1; rep <= options.reps; rep++) {
       const results: EngineFigureResult[] = [];

@@ -66,7 +66,7 @@ class Builds {
       this.report.failed += 1;
       const message = error instanceof Error ? error.message : String(error);
       if (this.report.errors.length < 5 && !this.report.errors.includes(message)) this.report.errors.push(message);
-      if (this.report.events === 0 && this.report.failed >= 20) throw new Error(`every mutation fails: ${message}`);
+      if (this.report.events === 0 && this.report.failed >= 20) throw new Error(`every mutation fails: ${message}`, { cause: error });
       return undefined;
     }
   }

@@ -42,7 +42,7 @@ const CONNECT_PARALLELISM = 50;
 const CONNECT_TIMEOUT_MS = 20_000;
 
 let received: number[] = [];
-let closers: Array<() => void> = [];
+const closers: Array<() => void> = [];
 let lost = 0;
 let errors: string[] = [];
 const arrivals = new ArrivalCounter();

@@ -140,7 +140,7 @@ function checkCompletion(input: CompleteBuildFields): Pick<Build, 'status' | 'ar
 function checkArtifactUrl(raw: string | null | undefined): string | null {
   if (raw === undefined || raw === null) return null;
   const text = userText(raw);
-  let url: URL | null = null;
+  let url: URL | null;
   try {
     url = new URL(text);
   } catch {

@@ -14,6 +14,7 @@ export interface EdgeError {
  * its own status for any other client error. Null for anything else, which is ours to log and mask.
  */
 // `any`: Express hands error middleware whatever was thrown; body-parser's errors carry `type` and `status`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function edgeErrorOf(error: any): EdgeError | null {
   const status = typeof error?.status === 'number' ? error.status : 500;
   if (error?.type === 'entity.too.large') {

@@ -34,7 +34,7 @@ function lockBuild(): void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const held = statSync(LOCK, { throwIfNoEntry: false });
       if (held && Date.now() - held.mtimeMs > STALE_LOCK_MS) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`${LOCK} is held for too long`);
+      if (Date.now() > deadline) throw new Error(`${LOCK} is held for too long`, { cause: error });
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     }
   }

@@ -67,7 +67,6 @@ export function databaseOverrides(location: string): { databasePath?: string; da
  * Text of digits only comes back as a number, whatever the engine: PostgreSQL answers `count(*)`
  * as text (no test stores such text).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are typed by the test that reads them, as from `DataSource.query`
 export async function sql<T = any>(target: DataSource | EntityManager, text: string, parameters: unknown[] = []): Promise<T[]> {
   const rows = await queryRows<Record<string, unknown>>(target, text, parameters);
   return rows.map((row) => {

@@ -333,7 +333,7 @@ describe('positions from a plain sequence, with no lock (the danger the lock pre
       what: 'the second transaction to wait for the lock',
     });
 
-    const { poll, seen, position } = scratchCursor(reader);
+    const { poll, seen } = scratchCursor(reader);
     await poll();
     expect(seen).toEqual([]);
     await first.query('COMMIT');

@@ -85,7 +85,7 @@ describe('PostgreSQL restarted while the service runs', () => {
     await waitFor(async () => /^deskforge_subscriptions_active 1$/m.test(await (await fetch(`${originOf(server)}/metrics`)).text()), { what: 'the subscription to be active' });
 
     const load = backgroundLoad(server.url, account.apiKey);
-    let pendingAtStop: string[] = [];
+    let pendingAtStop: string[];
     try {
       await waitFor(() => receiver.requests.length >= 10 && load.acked.length >= 20, { what: 'deliveries to be under way' });
       pendingAtStop = (await pgRows<{ id: string }>(url, `SELECT "id" FROM "deliveries" WHERE "status" = 'pending'`)).map((row) => row.id);
