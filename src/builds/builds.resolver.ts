@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { NotFound } from '../errors';
 import { accountOf, GraphQLContext } from '../graphql/context';
+import { loadById } from '../graphql/load-by-id';
 import { Project } from '../projects/project.entity';
 import { ProjectType } from '../projects/project.type';
 import { buildDuration } from './build-data';
@@ -18,7 +19,8 @@ export class BuildsResolver {
   @FieldResolver(() => ProjectType)
   async project(@Root() build: Build, @Ctx() ctx: GraphQLContext): Promise<Project> {
     if (build.project) return build.project;
-    const project = await ctx.services.projects.get(build.accountId, build.projectId);
+    const { accountId, projectId } = build;
+    const project = await loadById(ctx, `project:${accountId}`, projectId, (ids) => ctx.services.projects.getMany(accountId, ids));
     if (!project) throw new NotFound('Project');
     return project;
   }

@@ -37,7 +37,14 @@ export async function openPostgresDatabase(
   // The accounts' reads: a pool of their own, so however many reads an account sends, writes, the
   // feed, the worker and /healthz keep their connections; a read statement stops at the time limit.
   const options = dataSourceOptions(url, schema);
-  const readers = new DataSource({ ...options, migrations: [], extra: { ...(options.extra as object), statement_timeout: readStatementTimeoutMs } } as DataSourceOptions);
+  // A read waits for a connection as long as its operation may run (then the operation's TIMEOUT
+  // answers), not the 5 s that fail a connection to a server that does not answer.
+  const readers = new DataSource({
+    ...options,
+    migrations: [],
+    connectTimeoutMS: readStatementTimeoutMs,
+    extra: { ...(options.extra as object), statement_timeout: readStatementTimeoutMs },
+  } as DataSourceOptions);
   try {
     await withEngineColumnTypes('postgres', () => dataSource.initialize());
     await withEngineColumnTypes('postgres', () => readers.initialize());

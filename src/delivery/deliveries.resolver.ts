@@ -5,6 +5,7 @@ import { Event } from '../events/event.entity';
 import { EventObjectType } from '../events/event.type';
 import { PageArgs, selectedNodeFields } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
+import { loadById } from '../graphql/load-by-id';
 import { DeliveryStatus, EventType } from '../graphql/enums';
 import { Webhook } from '../webhooks/webhook.entity';
 import { WebhookType } from '../webhooks/webhook.type';
@@ -65,17 +66,19 @@ export class DeliveriesResolver {
   }
 
   @FieldResolver(() => WebhookType, { nullable: true, description: 'Null once the webhook has been deleted.' })
-  webhook(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<Webhook | null> {
-    return ctx.services.webhooks.get(delivery.accountId, delivery.webhookId);
+  async webhook(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<Webhook | null> {
+    const { accountId, webhookId } = delivery;
+    return (await loadById(ctx, `webhook:${accountId}`, webhookId, (ids) => ctx.services.webhooks.getMany(accountId, ids))) ?? null;
   }
 
   @FieldResolver(() => EventObjectType)
   async event(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<Event> {
-    return (await ctx.services.events.get(delivery.accountId, delivery.eventId))!;
+    const { accountId, eventId } = delivery;
+    return (await loadById(ctx, `event:${accountId}`, eventId, (ids) => ctx.services.events.getMany(accountId, ids)))!;
   }
 
   @FieldResolver(() => [DeliveryAttemptType])
-  attempts(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<DeliveryAttempt[]> {
-    return ctx.services.deliveries.attempts(delivery.id);
+  async attempts(@Root() delivery: Delivery, @Ctx() ctx: GraphQLContext): Promise<DeliveryAttempt[]> {
+    return (await loadById(ctx, 'attempts', delivery.id, (ids) => ctx.services.deliveries.attemptsOfMany(ids))) ?? [];
   }
 }

@@ -1,4 +1,4 @@
-import { EntityManager } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
@@ -62,6 +62,14 @@ export class DeliveriesService {
 
   attempts(deliveryId: string): Promise<DeliveryAttempt[]> {
     return this.db.reader.getRepository(DeliveryAttempt).find({ where: { deliveryId }, order: { number: 'ASC' } });
+  }
+
+  /** The attempts of each of these deliveries, by delivery id, oldest first. */
+  async attemptsOfMany(deliveryIds: readonly string[]): Promise<Map<string, DeliveryAttempt[]>> {
+    const attempts = await this.db.reader.getRepository(DeliveryAttempt).find({ where: { deliveryId: In([...deliveryIds]) }, order: { number: 'ASC' } });
+    const byDelivery = new Map<string, DeliveryAttempt[]>(deliveryIds.map((id) => [id, []]));
+    for (const attempt of attempts) byDelivery.get(attempt.deliveryId)?.push(attempt);
+    return byDelivery;
   }
 
   /**

@@ -122,7 +122,7 @@ export class Dispatcher implements LocalWorker {
       windowMs: config.recordWindowMs,
       disableAfterFailures: config.disableAfterFailures,
     });
-    this.webhooks = new WebhookCache(deps.db.reader);
+    this.webhooks = new WebhookCache(deps.db.serviceReader);
     this.retries = new RetryPolicy(config.retryDelaysMs, deps.random);
     deps.metrics.watchDeliveryLoad(() => ({ queued: this.queued, inFlight: this.inFlight }));
   }

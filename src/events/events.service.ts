@@ -29,6 +29,12 @@ export class EventsService {
     return this.db.reader.getRepository(Event).findOneBy({ id: clientId(id), accountId });
   }
 
+  /** The account's events with these ids, by id. */
+  async getMany(accountId: string, ids: readonly string[]): Promise<Map<string, Event>> {
+    const events = await this.db.reader.getRepository(Event).findBy({ id: In([...ids]), accountId });
+    return new Map(events.map((event) => [event.id, event]));
+  }
+
   /** The position in commit order of the account's published event `id`; null when there is none. */
   async positionOf(accountId: string, id: string): Promise<number | null> {
     const event = await this.db.reader.getRepository(Event).findOne({ select: ['position'], where: { id: clientId(id), accountId, test: false } });

@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { DomainError, ResponseTooLarge, Timeout } from '../errors';
 
 export interface OperationLimits {
@@ -30,11 +31,14 @@ export class ClientGone extends DomainError {
  *   stops the work before it is all in memory.
  * - Aggregates: `once` computes the same aggregate on the same object once per operation, however
  *   many aliases ask for it.
+ * - Objects by id: `load` reads the ids asked for in one tick with one statement (a page of
+ *   deliveries asking for their events reads them at once, not one by one).
  */
 export class OperationBudget {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private readonly results = new Map<string, Promise<unknown>>();
+  private readonly loaders = new Map<string, DataLoader<string, unknown>>();
   private bytes = 0;
   private stopReason: DomainError | undefined;
   private readonly stopped: Promise<never>;
@@ -85,13 +89,34 @@ export class OperationBudget {
     return Promise.race([work, this.stopped]);
   }
 
-  /** Counts `bytes` more of the result; stops the operation once the total is over the limit. */
+  /**
+   * Counts `bytes` more of the result; stops the operation once the total is clearly over the limit.
+   * The count is an estimate that can see a row's text twice (the row, then a field computed from it,
+   * like an event's parsed `payload`), so it stops at twice the limit; the exact size is checked
+   * when the result is serialized (`limitedStringify`).
+   */
   count(bytes: number): void {
     this.bytes += bytes;
-    if (this.bytes > this.limits.resultBytes) {
+    if (this.bytes > 2 * this.limits.resultBytes) {
       this.stop(new ResponseTooLarge(`The result would be larger than ${this.limits.resultBytes / 1_000_000} MB. Ask for smaller pages or fewer fields.`));
       this.check();
     }
+  }
+
+  /**
+   * The object of `kind` with `id` (undefined when there is none), read with every other id of that
+   * kind asked for in the same tick: `readMany` gets them all and answers by id.
+   */
+  load<V>(kind: string, id: string, readMany: (ids: readonly string[]) => Promise<Map<string, V>>): Promise<V | undefined> {
+    let loader = this.loaders.get(kind) as DataLoader<string, V | undefined> | undefined;
+    if (!loader) {
+      loader = new DataLoader<string, V | undefined>(async (ids) => {
+        const found = await readMany(ids);
+        return ids.map((one) => found.get(one));
+      });
+      this.loaders.set(kind, loader);
+    }
+    return loader.load(id);
   }
 
   /** `compute()` once per `key` in this operation: aliases of one aggregate share one computation. */

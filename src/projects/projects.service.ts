@@ -1,3 +1,4 @@
+import { In } from 'typeorm';
 import { Clock } from '../clock';
 import { Database } from '../db/database';
 import { Page, PageArgs, paginate } from '../db/pagination';
@@ -62,6 +63,12 @@ export class ProjectsService {
 
   get(accountId: string, id: string): Promise<Project | null> {
     return this.db.reader.getRepository(Project).findOneBy({ id: clientId(id), accountId });
+  }
+
+  /** The account's projects with these ids, by id. */
+  async getMany(accountId: string, ids: readonly string[]): Promise<Map<string, Project>> {
+    const projects = await this.db.reader.getRepository(Project).findBy({ id: In([...ids]), accountId });
+    return new Map(projects.map((project) => [project.id, project]));
   }
 
   list(accountId: string, args: PageArgs, select?: ReadonlySet<string>): Promise<Page<Project>> {

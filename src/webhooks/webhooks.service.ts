@@ -1,3 +1,4 @@
+import { In } from 'typeorm';
 import { Account } from '../accounts/account.entity';
 import { Clock } from '../clock';
 import { LimitsConfig, WebhookConfig } from '../config';
@@ -55,6 +56,12 @@ export class WebhooksService {
 
   private repository() {
     return this.db.reader.getRepository(Webhook);
+  }
+
+  /** The account's webhooks with these ids, by id. */
+  async getMany(accountId: string, ids: readonly string[]): Promise<Map<string, Webhook>> {
+    const webhooks = await this.repository().findBy({ id: In([...ids]), accountId });
+    return new Map(webhooks.map((webhook) => [webhook.id, webhook]));
   }
 
   async create(accountId: string, input: CreateWebhookFields): Promise<{ webhook: Webhook; secret: string }> {
