@@ -3,6 +3,7 @@ import { Args, ArgsType, Ctx, Field, FieldResolver, Info, Resolver, Root } from 
 import { Page } from '../db/pagination';
 import { PageArgs, selectedNodeFields } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
+import { readWithin } from '../graphql/load-by-id';
 import { BuildStatus } from '../graphql/enums';
 import { Project } from '../projects/project.entity';
 import { ProjectType } from '../projects/project.type';
@@ -20,6 +21,6 @@ class ProjectBuildsArgs extends PageArgs {
 export class ProjectBuildsResolver {
   @FieldResolver(() => BuildConnection)
   builds(@Root() project: Project, @Args() args: ProjectBuildsArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Page<Build>> {
-    return ctx.services.builds.listForProject(accountOf(ctx), project.id, args, selectedNodeFields(info));
+    return readWithin(ctx, () => ctx.services.builds.listForProject(accountOf(ctx), project.id, args, selectedNodeFields(info)));
   }
 }

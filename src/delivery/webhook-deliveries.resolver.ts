@@ -3,6 +3,7 @@ import { Args, ArgsType, Ctx, Field, FieldResolver, Info, Resolver, Root } from 
 import { Page } from '../db/pagination';
 import { PageArgs, selectedNodeFields } from '../graphql/connection';
 import { accountOf, GraphQLContext } from '../graphql/context';
+import { readWithin } from '../graphql/load-by-id';
 import { DeliveryStatus } from '../graphql/enums';
 import { Webhook } from '../webhooks/webhook.entity';
 import { WebhookType } from '../webhooks/webhook.type';
@@ -25,6 +26,6 @@ export class WebhookDeliveriesResolver {
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Page<Delivery>> {
-    return ctx.services.deliveries.list(accountOf(ctx), { ...args, webhookId: webhook.id }, selectedNodeFields(info));
+    return readWithin(ctx, () => ctx.services.deliveries.list(accountOf(ctx), { ...args, webhookId: webhook.id }, selectedNodeFields(info)));
   }
 }

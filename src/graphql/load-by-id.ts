@@ -14,3 +14,8 @@ export async function loadById<V>(
   if (ctx.budget) return ctx.budget.load(kind, id, readMany);
   return (await readMany([id])).get(id);
 }
+
+/** A field resolver's read, within the operation's reads at once (`OperationBudget.read`). */
+export function readWithin<T>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T> {
+  return ctx.budget ? ctx.budget.read(work) : work();
+}

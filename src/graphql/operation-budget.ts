@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import PQueue from 'p-queue';
 import { DomainError, ResponseTooLarge, Timeout } from '../errors';
 
 export interface OperationLimits {
@@ -33,12 +34,16 @@ export class ClientGone extends DomainError {
  *   many aliases ask for it.
  * - Objects by id: `load` reads the ids asked for in one tick with one statement (a page of
  *   deliveries asking for their events reads them at once, not one by one).
+ * - Reads at once: the reads its field resolvers start (`read`, and through `once` and `load`) run
+ *   `READS_AT_ONCE` at a time, so a page of 99 webhooks asking for their stats does not queue 99
+ *   statements ahead of every other account's in the readers' pool.
  */
 export class OperationBudget {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private readonly results = new Map<string, Promise<unknown>>();
   private readonly loaders = new Map<string, DataLoader<string, unknown>>();
+  private reads: PQueue | undefined;
   private bytes = 0;
   private stopReason: DomainError | undefined;
   private readonly stopped: Promise<never>;
@@ -111,7 +116,7 @@ export class OperationBudget {
     let loader = this.loaders.get(kind) as DataLoader<string, V | undefined> | undefined;
     if (!loader) {
       loader = new DataLoader<string, V | undefined>(async (ids) => {
-        const found = await readMany(ids);
+        const found = await this.read(() => readMany(ids));
         return ids.map((one) => found.get(one));
       });
       this.loaders.set(kind, loader);
@@ -119,16 +124,32 @@ export class OperationBudget {
     return loader.load(id);
   }
 
+  /** Runs `work` (a read) when fewer than `READS_AT_ONCE` of this operation's reads are under way. */
+  read<T>(work: () => Promise<T>): Promise<T> {
+    this.reads ??= new PQueue({ concurrency: READS_AT_ONCE });
+    return this.reads.add(() => {
+      this.check();
+      return work();
+    }) as Promise<T>;
+  }
+
   /** `compute()` once per `key` in this operation: aliases of one aggregate share one computation. */
   once<T>(key: string, compute: () => Promise<T>): Promise<T> {
     let result = this.results.get(key) as Promise<T> | undefined;
     if (!result) {
-      result = compute();
+      result = this.read(compute);
       this.results.set(key, result);
     }
     return result;
   }
 }
+
+/**
+ * Reads one operation's field resolvers run at once. With 8 operations per account that is at most
+ * 16 statements of one account in the readers' pool (10 connections on PostgreSQL), so another
+ * account's read waits behind at most those; two keep a page's linked reads overlapping.
+ */
+const READS_AT_ONCE = 2;
 
 /**
  * About how many bytes `value` adds to a JSON result: string lengths plus a little per value, down
