@@ -64,7 +64,9 @@ async function main(): Promise<void> {
     }
     await done;
     const seconds = (performance.now() - started) / 1000;
-    process.stdout.write(`${JSON.stringify({ mode: backlog ? 'backlog' : 'live', events, webhooks, deliveries: total, seconds: Number(seconds.toFixed(3)), deliveriesPerSecond: Math.round(total / seconds) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ mode: backlog ? 'backlog' : 'live', events, webhooks, deliveries: total, seconds: Number(seconds.toFixed(3)), deliveriesPerSecond: Math.round(total / seconds) })}\n`,
+    );
   } finally {
     await app.stop();
     receiver.close();

@@ -74,7 +74,9 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { subscribers: { type: 'string', default: '1000' }, events: { type: 'string', default: '100' } } });
+  const { values } = parseArgs({
+    options: { subscribers: { type: 'string', default: '1000' }, events: { type: 'string', default: '100' } },
+  });
   const subscribers = Number(values.subscribers);
   const events = Number(values.events);
   const dir = mkdtempSync(join(tmpdir(), 'deskforge-live-bench-'));
@@ -87,7 +89,9 @@ async function main(): Promise<void> {
     const committedAt = new Map<string, number>();
     app.bus.subscribe('event', (event) => committedAt.set(event.id, now()));
 
-    const worker = new Worker(__filename, { workerData: { wsUrl: app.url.replace(/^http/, 'ws'), apiKey: key, subscribers } satisfies ClientsData });
+    const worker = new Worker(__filename, {
+      workerData: { wsUrl: app.url.replace(/^http/, 'ws'), apiKey: key, subscribers } satisfies ClientsData,
+    });
     const waiting = new Map<string, (at: number[]) => void>();
     const early = new Map<string, number[]>();
     worker.on('message', (message: FromClients) => {

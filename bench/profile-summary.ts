@@ -51,12 +51,14 @@ function summarize(path: string, top: number): string {
     const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
     const group = groupOf(url, functionName);
     groups.set(group, (groups.get(group) ?? 0) + us);
-    const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
+    const name =
+      `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
     functions.set(name, (functions.get(name) ?? 0) + us);
   }
   const share = (us: number) => `${((us / total) * 100).toFixed(1).padStart(5)}%`;
   const lines = [`${path}: ${(total / 1e6).toFixed(1)} s profiled`];
-  for (const [group, us] of [...groups].sort((a, b) => b[1] - a[1]).filter(([, us]) => us / total >= 0.005)) lines.push(`  ${share(us)}  ${group}`);
+  for (const [group, us] of [...groups].sort((a, b) => b[1] - a[1]).filter(([, us]) => us / total >= 0.005))
+    lines.push(`  ${share(us)}  ${group}`);
   lines.push(`  top ${top} functions by self time:`);
   for (const [name, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`    ${share(us)}  ${name}`);
   return lines.join('\n');

@@ -28,7 +28,17 @@ import { statsScenario } from './scenarios/stats';
  * on PostgreSQL), prints the table and writes bench/results/latest.json. Only in-run ratios are
  * comparable: the machine's speed drifts between runs.
  */
-const SCENARIOS: Scenario[] = [deliveryScenario, fanoutScenario, queryScenario, memoryScenario, backlogScenario, workersScenario, scalingScenario, statsScenario, noisyNeighbourScenario];
+const SCENARIOS: Scenario[] = [
+  deliveryScenario,
+  fanoutScenario,
+  queryScenario,
+  memoryScenario,
+  backlogScenario,
+  workersScenario,
+  scalingScenario,
+  statsScenario,
+  noisyNeighbourScenario,
+];
 
 /** One scenario on one engine. */
 interface Run {
@@ -41,7 +51,12 @@ function log(message: string): void {
 }
 
 /** Runs one scenario on one engine within its time budget; whatever fails, its processes are stopped and its databases dropped. */
-async function runScenario({ scenario, engine }: Run, host: DatabaseHost, options: BenchOptions, rep: number): Promise<EngineFigureResult[]> {
+async function runScenario(
+  { scenario, engine }: Run,
+  host: DatabaseHost,
+  options: BenchOptions,
+  rep: number,
+): Promise<EngineFigureResult[]> {
   const budgetMs = scenario.budgetMs(options.quick);
   const scope = new Scope(budgetMs + 30_000, host);
   const figures = new FigureRecorder(scenario.figures(options.quick));
@@ -86,7 +101,15 @@ class Hosts {
 
   async describe(): Promise<Record<string, unknown>> {
     const postgres = this.hosts.has('postgres') ? (await this.get('postgres')).postgres : undefined;
-    return postgres ? { postgres: { version: postgres.version, throwaway: postgres.throwaway, settings: postgres.throwaway ? 'defaults (fsync on), max_connections=200' : 'the server of DESKFORGE_BENCH_DATABASE_URL' } } : {};
+    return postgres
+      ? {
+          postgres: {
+            version: postgres.version,
+            throwaway: postgres.throwaway,
+            settings: postgres.throwaway ? 'defaults (fsync on), max_connections=200' : 'the server of DESKFORGE_BENCH_DATABASE_URL',
+          },
+        }
+      : {};
   }
 
   async close(): Promise<void> {
@@ -109,10 +132,14 @@ async function main(): Promise<void> {
   const unknown = options.only.filter((id) => !SCENARIOS.some((s) => s.id === id));
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
   const named = options.only.length > 0;
-  const scenarios = named ? SCENARIOS.filter((s) => options.only.includes(s.id)) : SCENARIOS.filter((s) => !options.quick || s.inQuickRuns !== false);
+  const scenarios = named
+    ? SCENARIOS.filter((s) => options.only.includes(s.id))
+    : SCENARIOS.filter((s) => !options.quick || s.inQuickRuns !== false);
   // A scenario meant for some engines only runs on the others when it is named.
   const runs: Run[] = scenarios.flatMap((scenario) =>
-    options.engines.filter((engine) => named || !scenario.engines || scenario.engines.includes(engine)).map((engine) => ({ scenario, engine })),
+    options.engines
+      .filter((engine) => named || !scenario.engines || scenario.engines.includes(engine))
+      .map((engine) => ({ scenario, engine })),
   );
   if (runs.length === 0) throw new Error(`nothing to run on ${options.engines.join(' and ')}\n${USAGE}`);
   const startedAt = new Date();
@@ -125,7 +152,9 @@ async function main(): Promise<void> {
     platform: `${process.platform} ${process.arch}`,
     openFiles: openFilesLimit(),
   };
-  const runNames = runs.map(({ scenario, engine }) => (options.engines.length > 1 || engine !== 'sqlite' ? `${scenario.id} (${engine})` : scenario.id));
+  const runNames = runs.map(({ scenario, engine }) =>
+    options.engines.length > 1 || engine !== 'sqlite' ? `${scenario.id} (${engine})` : scenario.id,
+  );
   log(`bench: ${runNames.join(', ')}; ${options.reps} rep(s)${options.quick ? ', quick' : ''}; ${machine.cpus} cpus, node ${machine.node}`);
 
   const hosts = new Hosts();
@@ -151,7 +180,14 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${renderTable(summaries, options.reps)}\n`);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const path = join(RESULTS_DIR, 'latest.json');
-  const report = { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), options, machine, databases, figures: summaries };
+  const report = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options,
+    machine,
+    databases,
+    figures: summaries,
+  };
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\nJSON: ${path}\n`);
 }

@@ -94,7 +94,11 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
     logger,
     pollMs: config.feedPollMs,
     readEvents: config.roles.has('api'),
-    prune: { olderThanMs: CHANGE_RETENTION_MS, everyMs: 60_000, run: (position) => db.writes.write(({ manager }) => pruneChanges(manager, position)) },
+    prune: {
+      olderThanMs: CHANGE_RETENTION_MS,
+      everyMs: 60_000,
+      run: (position) => db.writes.write(({ manager }) => pruneChanges(manager, position)),
+    },
   });
   signals.onEventsCommitted((events) => feed.offer(events));
   signals.onFeedChanged(() => feed.wake());
@@ -117,7 +121,14 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const outbox = new Outbox(signals, clock, dispatcher);
   const services: Services = {
     accounts: new AccountsService(db, clock, { bus, changes }),
-    webhooks: new WebhooksService(db, clock, { ...config.webhook, webhooksPerAccount: config.limits.webhooksPerAccount }, resolve, changes, metrics),
+    webhooks: new WebhooksService(
+      db,
+      clock,
+      { ...config.webhook, webhooksPerAccount: config.limits.webhooksPerAccount },
+      resolve,
+      changes,
+      metrics,
+    ),
     projects: new ProjectsService(db, outbox, clock),
     builds: new BuildsService(db, outbox, clock),
     events: new EventsService(db),
@@ -145,7 +156,9 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   expressApp.use(refuseWhenNotListening(httpServer));
   expressApp.use(healthRouter(() => db.ping()));
   expressApp.use(metricsRouter(metrics.registry));
-  const api = config.roles.has('api') ? await mountApi({ config, db, logger, metrics, services, bus, feed, expressApp, httpServer }) : undefined;
+  const api = config.roles.has('api')
+    ? await mountApi({ config, db, logger, metrics, services, bus, feed, expressApp, httpServer })
+    : undefined;
   expressApp.use(httpErrorHandler(logger));
 
   await new Promise<void>((resolveListen, reject) => {
@@ -155,7 +168,10 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   const port = (httpServer.address() as AddressInfo).port;
   // The worker starts once the process answers /healthz: a backlog never delays being healthy.
   await dispatcher?.start();
-  logger.info({ port, database: redactLocation(databaseLocation(config)), roles: [...config.roles] }, `listening on http://localhost:${port}/graphql`);
+  logger.info(
+    { port, database: redactLocation(databaseLocation(config)), roles: [...config.roles] },
+    `listening on http://localhost:${port}/graphql`,
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -195,9 +211,30 @@ async function mountApi(parts: ApiParts): Promise<{ live: LiveServer; stop(): Pr
   const schema = await createSchema();
   const { limits } = config;
   // One gate for HTTP, WebSocket and REST: an account's operations are bounded wherever they come from.
-  const gate = new AccountGate({ perAccount: limits.operationsPerAccount, waitMs: limits.operationWaitMs, maxWaiting: limits.operationQueuePerAccount });
-  const operationLimits = { timeoutMs: limits.operationTimeoutMs, resultBytes: limits.resultBytes, onTimeout: (startedAt: number) => db.cancelReadsRunningSince(startedAt) };
-  const live = startLiveServer({ httpServer, schema, services, bus, feed, metrics, logger, gate, operationLimits, limits, live: config.live, closeGraceMs: config.shutdownGraceMs });
+  const gate = new AccountGate({
+    perAccount: limits.operationsPerAccount,
+    waitMs: limits.operationWaitMs,
+    maxWaiting: limits.operationQueuePerAccount,
+  });
+  const operationLimits = {
+    timeoutMs: limits.operationTimeoutMs,
+    resultBytes: limits.resultBytes,
+    onTimeout: (startedAt: number) => db.cancelReadsRunningSince(startedAt),
+  };
+  const live = startLiveServer({
+    httpServer,
+    schema,
+    services,
+    bus,
+    feed,
+    metrics,
+    logger,
+    gate,
+    operationLimits,
+    limits,
+    live: config.live,
+    closeGraceMs: config.shutdownGraceMs,
+  });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: true,

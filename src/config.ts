@@ -155,7 +155,9 @@ function databaseUrl(env: Env): string | undefined {
     throw new ConfigError(`${expected} (it is not a URL)`);
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError(`${expected} (its scheme is "${url.protocol.replace(/:$/, '')}"; only PostgreSQL is supported, and SQLite is DATABASE_PATH)`);
+    throw new ConfigError(
+      `${expected} (its scheme is "${url.protocol.replace(/:$/, '')}"; only PostgreSQL is supported, and SQLite is DATABASE_PATH)`,
+    );
   }
   if (!url.hostname) throw new ConfigError(`${expected} (it has no host)`);
   if (url.pathname.replace(/^\//, '') === '') throw new ConfigError(`${expected} (it names no database)`);
@@ -200,7 +202,10 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 function roles(env: Env): ReadonlySet<Role> {
   const raw = env.DESKFORGE_ROLES;
   if (raw === undefined || raw.trim() === '') return new Set(ROLES);
-  const names = raw.split(',').map((part) => part.trim().toLowerCase()).filter((part) => part !== '');
+  const names = raw
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter((part) => part !== '');
   const unknown = names.filter((name) => !(ROLES as readonly string[]).includes(name));
   if (unknown.length > 0 || names.length === 0) {
     throw new ConfigError(`DESKFORGE_ROLES must be a comma-separated list of ${ROLES.join(', ')}, got "${raw}"`);
@@ -218,7 +223,9 @@ export function loadConfig(env: Env = process.env): Config {
   const timeoutMs = integer(env, 'WEBHOOK_TIMEOUT_MS', DEFAULT_WEBHOOK_TIMEOUT_MS, 1);
   const leaseMs = integer(env, 'WEBHOOK_LEASE_MS', 60_000, 1);
   if (leaseMs <= timeoutMs) {
-    throw new ConfigError(`WEBHOOK_LEASE_MS (${leaseMs}) must be above WEBHOOK_TIMEOUT_MS (${timeoutMs}): a lease must outlast the attempt it covers`);
+    throw new ConfigError(
+      `WEBHOOK_LEASE_MS (${leaseMs}) must be above WEBHOOK_TIMEOUT_MS (${timeoutMs}): a lease must outlast the attempt it covers`,
+    );
   }
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),

@@ -59,7 +59,16 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { service: 'deskforge-webhooks' },
       timestamp: pino.stdTimeFunctions.isoTime,
       serializers: { err: serializeError },
-      redact: ['*.authorization', 'req.headers.authorization', 'secret', '*.secret', 'previousSecret', '*.previousSecret', 'apiKey', '*.apiKey'],
+      redact: [
+        '*.authorization',
+        'req.headers.authorization',
+        'secret',
+        '*.secret',
+        'previousSecret',
+        '*.previousSecret',
+        'apiKey',
+        '*.apiKey',
+      ],
     },
     destination,
   );

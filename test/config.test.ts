@@ -50,7 +50,9 @@ describe('configuration', () => {
   it('shows a database location without its password', () => {
     expect(redactLocation('postgres://deskforge:s3cr3t-pw@db:5432/deskforge')).toBe('postgres://deskforge:***@db:5432/deskforge');
     expect(redactLocation('postgres://deskforge@db/deskforge')).toBe('postgres://deskforge@db/deskforge');
-    expect(redactLocation('postgres://deskforge@db/deskforge?password=s3cr3t-pw&sslmode=require')).toBe('postgres://deskforge@db/deskforge?password=***&sslmode=require');
+    expect(redactLocation('postgres://deskforge@db/deskforge?password=s3cr3t-pw&sslmode=require')).toBe(
+      'postgres://deskforge@db/deskforge?password=***&sslmode=require',
+    );
     expect(redactLocation('./data/deskforge.sqlite')).toBe('./data/deskforge.sqlite');
   });
 
@@ -86,7 +88,14 @@ describe('configuration', () => {
       port: 0,
       databasePath: ':memory:',
       logLevel: 'debug',
-      webhook: { timeoutMs: 1500, retryDelaysMs: [10, 20, 30, 40], concurrency: 7, endpointConcurrency: 2, disableAfterFailures: 3, allowPrivateUrls: true },
+      webhook: {
+        timeoutMs: 1500,
+        retryDelaysMs: [10, 20, 30, 40],
+        concurrency: 7,
+        endpointConcurrency: 2,
+        disableAfterFailures: 3,
+        allowPrivateUrls: true,
+      },
     });
     expect(loadConfig({ WEBHOOK_RETRY_DELAYS_MS: '' }).webhook.retryDelaysMs).toEqual([]);
   });

@@ -26,13 +26,20 @@ describe('no secret or API key reaches the logs when a write fails', () => {
   let account: TestAccount;
   const capture = captureLines();
 
-  beforeAll(async () => ({ server, account } = await startServerWithAccount({ logLevel: 'info' }, { logger: createLogger('info', capture) })));
+  beforeAll(
+    async () => ({ server, account } = await startServerWithAccount({ logLevel: 'info' }, { logger: createLogger('info', capture) })),
+  );
   afterAll(() => server.stop());
 
   const create = (secret: string) =>
     gql(server.url, CREATE_WEBHOOK, { input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'], secret } }, account.apiKey);
   const rotate = (id: string, secret: string) =>
-    gql(server.url, 'mutation ($id: ID!, $secret: String) { rotateWebhookSecret(id: $id, secret: $secret) { secret } }', { id, secret }, account.apiKey);
+    gql(
+      server.url,
+      'mutation ($id: ID!, $secret: String) { rotateWebhookSecret(id: $id, secret: $secret) { secret } }',
+      { id, secret },
+      account.apiKey,
+    );
   const errorLines = () =>
     capture.lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'unexpected error while resolving a request');
 
@@ -59,7 +66,11 @@ describe('no secret or API key reaches the logs when a write fails', () => {
     const errors = errorLines();
     expect(errors).toHaveLength(3);
     for (const { err } of errors) {
-      expect(err).toMatchObject({ type: 'QueryFailedError', code: 'SQLITE_CONSTRAINT', message: expect.stringContaining('refused by the test') });
+      expect(err).toMatchObject({
+        type: 'QueryFailedError',
+        code: 'SQLITE_CONSTRAINT',
+        message: expect.stringContaining('refused by the test'),
+      });
       expect(err.query.length).toBeLessThanOrEqual(200);
       expect(err.parameters).toBeUndefined();
     }
@@ -82,7 +93,9 @@ describe('no secret or API key reaches the logs when a write fails', () => {
 
   it('a query with 40,000 bound values logs a short line', async () => {
     const ids = Array.from({ length: 40_000 }, (_, i) => `evt_${i}_${'x'.repeat(20)}`);
-    const failure = await server.app.db.reader.query(`SELECT id FROM events WHERE id IN (${ids.map(() => '?').join(', ')})`, ids).catch((error: unknown) => error);
+    const failure = await server.app.db.reader
+      .query(`SELECT id FROM events WHERE id IN (${ids.map(() => '?').join(', ')})`, ids)
+      .catch((error: unknown) => error);
     const before = capture.lines.length;
     server.app.logger.error({ err: failure }, 'query failed');
     const [line] = capture.lines.slice(before);

@@ -49,10 +49,12 @@ describe('text with lone surrogates is normalized once, before it is stored or s
     expect(await storedRow('projects', project.id)).toMatchObject({ name: FIXED, description: FIXED });
     expect((await latestPayload()).data.project.name).toBe(FIXED);
 
-    const updated = (await run('mutation ($id: ID!, $input: UpdateProjectInput!) { updateProject(id: $id, input: $input) { name description } }', {
-      id: project.id,
-      input: { name: `${LONE}!`, description: `${LONE}!` },
-    })).updateProject;
+    const updated = (
+      await run('mutation ($id: ID!, $input: UpdateProjectInput!) { updateProject(id: $id, input: $input) { name description } }', {
+        id: project.id,
+        input: { name: `${LONE}!`, description: `${LONE}!` },
+      })
+    ).updateProject;
     expect(updated).toEqual({ name: `${FIXED}!`, description: `${FIXED}!` });
     expect((await latestPayload()).data.project.name).toBe(`${FIXED}!`);
   });
@@ -70,19 +72,25 @@ describe('text with lone surrogates is normalized once, before it is stored or s
 
     const succeeded = (await run(QUEUE_BUILD, { input: { projectId, version: '1.0.0', platform: 'MAC', arch: 'ARM64' } })).queueBuild;
     await run(START_BUILD, { id: succeeded.id });
-    const artifact = (await run(COMPLETE_BUILD, { id: succeeded.id, input: { status: 'SUCCESS', artifactUrl: `https://cdn.example.com/${LONE}` } })).completeBuild;
+    const artifact = (
+      await run(COMPLETE_BUILD, { id: succeeded.id, input: { status: 'SUCCESS', artifactUrl: `https://cdn.example.com/${LONE}` } })
+    ).completeBuild;
     expect(artifact.artifactUrl).toBe(`https://cdn.example.com/${FIXED}`);
     expect((await latestPayload()).data.build.artifactUrl).toBe(`https://cdn.example.com/${FIXED}`);
   });
 
   it('a webhook: description and secret; an API key: its name', async () => {
-    const created = (await run(CREATE_WEBHOOK, { input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'], description: LONE, secret: `secret ${LONE} secret` } }))
-      .createWebhook;
+    const created = (
+      await run(CREATE_WEBHOOK, {
+        input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'], description: LONE, secret: `secret ${LONE} secret` },
+      })
+    ).createWebhook;
     expect(created.webhook.description).toBe(FIXED);
     expect(created.secret).toBe(`secret ${FIXED} secret`);
     expect(await storedRow('webhooks', created.webhook.id)).toMatchObject({ description: FIXED, secret: `secret ${FIXED} secret` });
 
-    const key = (await run('mutation ($name: String!) { createApiKey(name: $name) { apiKey { id name } } }', { name: LONE })).createApiKey.apiKey;
+    const key = (await run('mutation ($name: String!) { createApiKey(name: $name) { apiKey { id name } } }', { name: LONE })).createApiKey
+      .apiKey;
     expect(key.name).toBe(FIXED);
     expect(await storedRow('api_keys', key.id)).toMatchObject({ name: FIXED });
   });
@@ -105,11 +113,14 @@ describe('text, ids and cursors with U+0000 get the same answers on both engines
     const project = (await run(CREATE_PROJECT, { input: { name: `a${NUL}b`, description: NUL } })).createProject;
     expect(project).toMatchObject({ name: 'a\ufffdb', description: '\ufffd' });
     expect(await storedRow('projects', project.id)).toMatchObject({ name: 'a\ufffdb', description: '\ufffd' });
-    const build = (await run(QUEUE_BUILD, { input: { projectId: project.id, version: `1.0${NUL}`, platform: 'MAC', arch: 'X64' } })).queueBuild;
+    const build = (await run(QUEUE_BUILD, { input: { projectId: project.id, version: `1.0${NUL}`, platform: 'MAC', arch: 'X64' } }))
+      .queueBuild;
     expect(build.version).toBe('1.0\ufffd');
 
     const secret = `0123456789abcdef${NUL}`;
-    const webhook = (await run(CREATE_WEBHOOK, { input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'], secret, description: NUL } })).createWebhook;
+    const webhook = (
+      await run(CREATE_WEBHOOK, { input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'], secret, description: NUL } })
+    ).createWebhook;
     expect(webhook.secret).toBe('0123456789abcdef\ufffd');
     expect(await storedRow('webhooks', webhook.webhook.id)).toMatchObject({ secret: '0123456789abcdef\ufffd', description: '\ufffd' });
 
@@ -167,7 +178,8 @@ describe('text, ids and cursors with U+0000 get the same answers on both engines
 
   it('a cursor carrying NUL is BAD_USER_INPUT on "after", as any cursor this list did not return', async () => {
     const project = (await run(CREATE_PROJECT, { input: { name: 'Cursors' } })).createProject;
-    const webhook = (await run(CREATE_WEBHOOK, { input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'] } })).createWebhook.webhook;
+    const webhook = (await run(CREATE_WEBHOOK, { input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'] } })).createWebhook
+      .webhook;
     const cursor = Buffer.from(JSON.stringify(['2020-01-01T00:00:00.000Z', BAD_ID])).toString('base64url');
     for (const query of [
       'query ($after: String) { webhooks(after: $after) { nodes { id } } }',
@@ -185,7 +197,11 @@ describe('text, ids and cursors with U+0000 get the same answers on both engines
   it('REST: a webhook id with NUL is 404 NOT_FOUND', async () => {
     for (const method of ['GET', 'DELETE']) {
       const response = await rest(server.origin, method, '/webhooks/wh_%00x', { key: account.apiKey });
-      expect({ method, status: response.status, body: response.body }).toEqual({ method, status: 404, body: { error: expect.objectContaining({ code: 'NOT_FOUND' }) } });
+      expect({ method, status: response.status, body: response.body }).toEqual({
+        method,
+        status: 404,
+        body: { error: expect.objectContaining({ code: 'NOT_FOUND' }) },
+      });
     }
   });
 

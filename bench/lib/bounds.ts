@@ -84,8 +84,21 @@ function machineTicks(): { total: number; idle: number } {
 /** The kind of a server process, from its title (`postgres: walwriter`, `postgres: user db 127.0.0.1(5432) idle`). */
 function postgresKind(pid: number): string {
   try {
-    const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim().replace(/^postgres:\s*/, '');
-    const background = ['checkpointer', 'background writer', 'walwriter', 'autovacuum launcher', 'autovacuum worker', 'logical replication launcher', 'stats collector', 'archiver', 'walsender'];
+    const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .replace(/\0/g, ' ')
+      .trim()
+      .replace(/^postgres:\s*/, '');
+    const background = [
+      'checkpointer',
+      'background writer',
+      'walwriter',
+      'autovacuum launcher',
+      'autovacuum worker',
+      'logical replication launcher',
+      'stats collector',
+      'archiver',
+      'walsender',
+    ];
     return background.find((kind) => title.startsWith(kind)) ?? 'client backends';
   } catch {
     return 'client backends';
@@ -111,11 +124,16 @@ function serverCpu(postmasterPid: number): ServerCpu | undefined {
 }
 
 function processTicks(process: WatchedProcess): { all?: number; main?: number } {
-  return { all: readStat(`/proc/${process.pid}/stat`)?.ticks, main: process.mainThread ? readStat(`/proc/${process.pid}/task/${process.pid}/stat`)?.ticks : undefined };
+  return {
+    all: readStat(`/proc/${process.pid}/stat`)?.ticks,
+    main: process.mainThread ? readStat(`/proc/${process.pid}/task/${process.pid}/stat`)?.ticks : undefined,
+  };
 }
 
 async function postgresCounters(client: Client, database: string): Promise<{ commits: number; walSyncs?: number }> {
-  const [{ commits }] = (await client.query<{ commits: string }>('SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = $1', [database])).rows;
+  const [{ commits }] = (
+    await client.query<{ commits: string }>('SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = $1', [database])
+  ).rows;
   // pg_stat_wal is PostgreSQL 14 and later.
   const wal = await client.query<{ syncs: string }>('SELECT wal_sync AS syncs FROM pg_stat_wal').catch(() => undefined);
   return { commits: Number(commits), walSyncs: wal ? Number(wal.rows[0].syncs) : undefined };
@@ -125,7 +143,10 @@ async function postgresCounters(client: Client, database: string): Promise<{ com
  * Starts watching `processes` (services, load generators) and, with `postgres`, the server and the
  * connections of `postgres.databaseUrl`'s database. `stop()` returns what happened in between.
  */
-export async function startBoundsProbe(processes: WatchedProcess[], postgres?: { server: PostgresServer; databaseUrl: string }): Promise<BoundsProbe> {
+export async function startBoundsProbe(
+  processes: WatchedProcess[],
+  postgres?: { server: PostgresServer; databaseUrl: string },
+): Promise<BoundsProbe> {
   const startedAt = performance.now();
   const machineStart = machineTicks();
   const processStart = processes.map(processTicks);
@@ -152,7 +173,12 @@ export async function startBoundsProbe(processes: WatchedProcess[], postgres?: {
       samples += 1;
       for (const row of rows) {
         const state = row.state ?? 'starting';
-        const key = state === 'active' ? `active: ${row.wait ?? 'running'}` : state === 'idle' ? 'idle' : `${state}${row.wait && row.wait !== 'Client:ClientRead' ? ` (${row.wait})` : ''}`;
+        const key =
+          state === 'active'
+            ? `active: ${row.wait ?? 'running'}`
+            : state === 'idle'
+              ? 'idle'
+              : `${state}${row.wait && row.wait !== 'Client:ClientRead' ? ` (${row.wait})` : ''}`;
         states.set(key, (states.get(key) ?? 0) + Number(row.n));
       }
     };
@@ -179,7 +205,9 @@ export async function startBoundsProbe(processes: WatchedProcess[], postgres?: {
           return {
             label: process.label,
             cores: end.all !== undefined && start.all !== undefined ? cores(end.all - start.all) : NaN,
-            ...(process.mainThread && end.main !== undefined && start.main !== undefined ? { mainThreadCores: cores(end.main - start.main) } : {}),
+            ...(process.mainThread && end.main !== undefined && start.main !== undefined
+              ? { mainThreadCores: cores(end.main - start.main) }
+              : {}),
           };
         }),
       };
@@ -221,7 +249,8 @@ export async function startBoundsProbe(processes: WatchedProcess[], postgres?: {
         }
       }
       const ours = report.processes.reduce((sum, p) => sum + (Number.isNaN(p.cores) ? 0 : p.cores), 0) + (report.postgres?.cores ?? 0);
-      if (!postgres || report.postgres?.cores !== undefined) report.machine.otherCores = Number(Math.max(0, report.machine.busyCores - ours).toFixed(2));
+      if (!postgres || report.postgres?.cores !== undefined)
+        report.machine.otherCores = Number(Math.max(0, report.machine.busyCores - ours).toFixed(2));
       return report;
     },
   };
@@ -233,7 +262,10 @@ export function describeBounds(report: BoundsReport): string {
   const parts = [`machine ${report.machine.busyCores.toFixed(2)}/${report.machine.cpus} cores busy${other}`];
   parts.push(
     report.processes
-      .map((p) => `${p.label} ${Number.isNaN(p.cores) ? '?' : p.cores.toFixed(2)}${p.mainThreadCores !== undefined ? ` (main thread ${p.mainThreadCores.toFixed(2)})` : ''}`)
+      .map(
+        (p) =>
+          `${p.label} ${Number.isNaN(p.cores) ? '?' : p.cores.toFixed(2)}${p.mainThreadCores !== undefined ? ` (main thread ${p.mainThreadCores.toFixed(2)})` : ''}`,
+      )
       .join(', '),
   );
   const pg = report.postgres;
@@ -249,7 +281,10 @@ export function describeBounds(report: BoundsReport): string {
       const busy = Object.entries(pg.connections).filter(([state, n]) => state !== 'idle' && n >= 0.01);
       parts.push(`connections (mean of ${pg.samples}): ${busy.map(([state, n]) => `${state} ${n.toFixed(2)}`).join(', ') || 'all idle'}`);
     }
-    if (pg.commitsPerSecond !== undefined) parts.push(`${pg.commitsPerSecond} transactions/s (reads included)${pg.walSyncsPerSecond !== undefined ? `, ${pg.walSyncsPerSecond} WAL syncs/s` : ''}`);
+    if (pg.commitsPerSecond !== undefined)
+      parts.push(
+        `${pg.commitsPerSecond} transactions/s (reads included)${pg.walSyncsPerSecond !== undefined ? `, ${pg.walSyncsPerSecond} WAL syncs/s` : ''}`,
+      );
   }
   const signs = boundsVerdict(report);
   parts.push(`bound: ${signs.length ? signs.join(' / ') : 'no sign above the thresholds'}`);
@@ -267,7 +302,9 @@ export function boundsVerdict(report: BoundsReport): string[] {
   const signs: string[] = [];
   const { machine } = report;
   if (machine.busyCores >= 0.9 * machine.cpus) {
-    signs.push(`CPU: ${machine.busyCores.toFixed(2)} of ${machine.cpus} cores busy${machine.otherCores ? ` (${machine.otherCores.toFixed(2)} by other work)` : ''}`);
+    signs.push(
+      `CPU: ${machine.busyCores.toFixed(2)} of ${machine.cpus} cores busy${machine.otherCores ? ` (${machine.otherCores.toFixed(2)} by other work)` : ''}`,
+    );
   }
   for (const p of report.processes) {
     if ((p.mainThreadCores ?? 0) >= 0.85) signs.push(`${p.label}'s main thread: ${p.mainThreadCores!.toFixed(2)} core (its event loop)`);
@@ -275,7 +312,13 @@ export function boundsVerdict(report: BoundsReport): string[] {
   const connections = Object.entries(report.postgres?.connections ?? {});
   const sum = (match: (state: string) => boolean) => connections.filter(([state]) => match(state)).reduce((total, [, n]) => total + n, 0);
   const locks = sum((state) => state.startsWith('active: Lock:'));
-  if (locks >= 0.3) signs.push(`lock waits: ${locks.toFixed(2)} connections on average (${connections.filter(([s]) => s.startsWith('active: Lock:')).map(([s]) => s.slice(8)).join(', ')})`);
+  if (locks >= 0.3)
+    signs.push(
+      `lock waits: ${locks.toFixed(2)} connections on average (${connections
+        .filter(([s]) => s.startsWith('active: Lock:'))
+        .map(([s]) => s.slice(8))
+        .join(', ')})`,
+    );
   const wal = sum((state) => /^active: (IO:WAL|LWLock:WAL)/.test(state));
   if (wal >= 0.3) signs.push(`WAL flushes: ${wal.toFixed(2)} connections on average`);
   const open = sum((state) => state.startsWith('idle in transaction'));

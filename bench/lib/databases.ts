@@ -110,15 +110,20 @@ export async function postgresHost(log: (message: string) => void, env: NodeJS.P
   let server: PostgresServer;
   let stopServer: () => void = () => undefined;
   if (given) {
-    if (!/^postgres(ql)?:\/\//i.test(given)) throw new Error('DESKFORGE_BENCH_DATABASE_URL must be a postgres:// URL (a user that may CREATE DATABASE)');
+    if (!/^postgres(ql)?:\/\//i.test(given))
+      throw new Error('DESKFORGE_BENCH_DATABASE_URL must be a postgres:// URL (a user that may CREATE DATABASE)');
     const [{ server_version: version }] = await adminQuery<{ server_version: string }>(given, 'SHOW server_version');
     server = { adminUrl: given, postmasterPid: await localPostmasterPid(given), throwaway: false, version };
-    log(`postgres: using the server of DESKFORGE_BENCH_DATABASE_URL (${redact(given)})${server.postmasterPid ? `, postmaster pid ${server.postmasterPid}` : ', not on this machine: no server CPU figures'}`);
+    log(
+      `postgres: using the server of DESKFORGE_BENCH_DATABASE_URL (${redact(given)})${server.postmasterPid ? `, postmaster pid ${server.postmasterPid}` : ', not on this machine: no server CPU figures'}`,
+    );
   } else {
     const throwaway = await startThrowawayPostgres();
     server = { adminUrl: throwaway.adminUrl, postmasterPid: throwaway.postmasterPid, throwaway: true, version: throwaway.version };
     stopServer = throwaway.stop;
-    log(`postgres: throwaway server ${throwaway.version} on 127.0.0.1:${throwaway.port} (data in ${throwaway.dataDir}, fsync on, default settings)`);
+    log(
+      `postgres: throwaway server ${throwaway.version} on 127.0.0.1:${throwaway.port} (data in ${throwaway.dataDir}, fsync on, default settings)`,
+    );
   }
   const prefix = `bench_${process.pid}_`;
   let created = 0;
@@ -127,7 +132,9 @@ export async function postgresHost(log: (message: string) => void, env: NodeJS.P
   const forgetLeftovers = atExit(() => {
     if (server.throwaway) return;
     const psql = (sql: string) => spawnSync('psql', [server.adminUrl, '-qAt', '-c', sql], { encoding: 'utf8', timeout: 10_000 });
-    const names = (psql(`SELECT datname FROM pg_database WHERE starts_with(datname, '${prefix}')`).stdout ?? '').split('\n').filter(Boolean);
+    const names = (psql(`SELECT datname FROM pg_database WHERE starts_with(datname, '${prefix}')`).stdout ?? '')
+      .split('\n')
+      .filter(Boolean);
     for (const name of names) psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   });
   return {
@@ -232,7 +239,8 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   let asOwner: string[] = [];
   if (process.getuid?.() === 0) {
     // The server refuses to run as root: the cluster belongs to the postgres user.
-    if (spawnSync('id', ['postgres'], { stdio: 'ignore' }).status !== 0) execFileSync('useradd', ['--system', '--no-create-home', 'postgres']);
+    if (spawnSync('id', ['postgres'], { stdio: 'ignore' }).status !== 0)
+      execFileSync('useradd', ['--system', '--no-create-home', 'postgres']);
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(folder, uid, gid);
@@ -243,7 +251,10 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     try {
       const [command, ...rest] = [...asOwner, join(bin, program), ...args];
       const result = spawnSync(command, rest, { stdio: ['ignore', logFd, logFd], timeout: 60_000 });
-      if (result.status !== 0) throw new Error(`${program} failed (${result.error?.message ?? `exit ${result.status}`}):\n${readTail(join(folder, logName))}\n${readTail(join(folder, 'server.log'))}`);
+      if (result.status !== 0)
+        throw new Error(
+          `${program} failed (${result.error?.message ?? `exit ${result.status}`}):\n${readTail(join(folder, logName))}\n${readTail(join(folder, 'server.log'))}`,
+        );
     } finally {
       closeSync(logFd);
     }
@@ -263,7 +274,18 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     run('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8'], 'initdb.log');
     run(
       'pg_ctl',
-      ['-D', dataDir, '-w', '-t', '60', '-l', join(folder, 'server.log'), '-o', `-k ${folder} -c listen_addresses=127.0.0.1 -p ${port} -c max_connections=200`, 'start'],
+      [
+        '-D',
+        dataDir,
+        '-w',
+        '-t',
+        '60',
+        '-l',
+        join(folder, 'server.log'),
+        '-o',
+        `-k ${folder} -c listen_addresses=127.0.0.1 -p ${port} -c max_connections=200`,
+        'start',
+      ],
       'pg_ctl.log',
     );
     started = true;

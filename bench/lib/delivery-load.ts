@@ -68,7 +68,8 @@ export async function startDeliveryRig(
   const mutations = await scope.worker('mutation-client');
   const service = await scope.service(options);
   const processes = [service];
-  for (const other of others) processes.push(await scope.service({ ...other, existing: { database: service.database, apiKey: service.apiKey } }));
+  for (const other of others)
+    processes.push(await scope.service({ ...other, existing: { database: service.database, apiKey: service.apiKey } }));
   await createWebhooks(service, receiver.targets);
   const projectId = await createProject(service);
   return { receiver, mutations, service, processes, entries: mutationsToAll ? processes : [service], projectId };
@@ -89,7 +90,16 @@ export async function driveBuilds(
   onProgress: (delivered: number) => boolean | void = () => undefined,
 ): Promise<MutationReport> {
   const urls = entries.length > 1 ? entries.map((entry) => entry.url) : undefined;
-  const run = { url: service.url, urls, apiKey: service.apiKey, projectId, pipelines: PIPELINES, fanout: WEBHOOKS, maxBacklog: MAX_BACKLOG, ...limits };
+  const run = {
+    url: service.url,
+    urls,
+    apiKey: service.apiKey,
+    projectId,
+    pipelines: PIPELINES,
+    fanout: WEBHOOKS,
+    maxBacklog: MAX_BACKLOG,
+    ...limits,
+  };
   const startCount = await receiver.count();
   const startedAt = Date.now();
   let finished = false;

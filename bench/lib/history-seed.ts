@@ -61,7 +61,11 @@ async function seedSqlite({ database, accountId, webhookId, deliveries, days }: 
     const status = `CASE WHEN "i" >= ${pendingFrom} THEN 'pending' WHEN "i" % 12 = 0 THEN 'failed' ELSE 'succeeded' END`;
     await run(db, 'BEGIN');
     await run(db, 'CREATE TEMP TABLE "n" ("i" INTEGER PRIMARY KEY)');
-    await run(db, `WITH RECURSIVE "c" ("i") AS (SELECT 0 UNION ALL SELECT "i" + 1 FROM "c" WHERE "i" < ?) INSERT INTO "n" SELECT "i" FROM "c"`, [deliveries - 1]);
+    await run(
+      db,
+      `WITH RECURSIVE "c" ("i") AS (SELECT 0 UNION ALL SELECT "i" + 1 FROM "c" WHERE "i" < ?) INSERT INTO "n" SELECT "i" FROM "c"`,
+      [deliveries - 1],
+    );
     await run(
       db,
       `INSERT INTO "events" ("id", "accountId", "type", "projectId", "buildId", "payload", "createdAt", "test")

@@ -21,7 +21,13 @@ export interface NeighbourHistory {
  */
 export async function seedNeighbourHistory(seed: NeighbourHistory): Promise<SeededHistory> {
   const startedAt = performance.now();
-  const seeded = await seedHistory({ database: seed.database, accountId: seed.accountId, webhookId: seed.webhookIds[0], deliveries: seed.deliveries, days: 1 });
+  const seeded = await seedHistory({
+    database: seed.database,
+    accountId: seed.accountId,
+    webhookId: seed.webhookIds[0],
+    deliveries: seed.deliveries,
+    days: 1,
+  });
   await (seed.database.engine === 'postgres' ? spreadPostgres(seed) : spreadSqlite(seed));
   return { ...seeded, seconds: (performance.now() - startedAt) / 1000 };
 }
@@ -29,9 +35,18 @@ export async function seedNeighbourHistory(seed: NeighbourHistory): Promise<Seed
 /** The statements of the spread, with `?` placeholders; `seedHistory` ids end in the row's number. */
 function spreadStatements(count: number, padding: string, number: (column: string) => string): Array<[string, unknown[]]> {
   return [
-    [`UPDATE "deliveries" SET "webhookId" = (SELECT "id" FROM "w" WHERE "n" = ${number('"deliveries"."id"')} % ?) WHERE "id" LIKE 'dlv_bench%'`, [count]],
-    [`UPDATE "deliveries" SET "status" = 'succeeded', "nextAttemptAt" = NULL, "completedAt" = "createdAt" WHERE "status" = 'pending' AND "id" LIKE 'dlv_bench%'`, []],
-    [`UPDATE "events" SET "payload" = '{"id":"' || "id" || '","type":"project.created","padding":"' || ? || '"}' WHERE "id" LIKE 'evt_bench%'`, [padding]],
+    [
+      `UPDATE "deliveries" SET "webhookId" = (SELECT "id" FROM "w" WHERE "n" = ${number('"deliveries"."id"')} % ?) WHERE "id" LIKE 'dlv_bench%'`,
+      [count],
+    ],
+    [
+      `UPDATE "deliveries" SET "status" = 'succeeded', "nextAttemptAt" = NULL, "completedAt" = "createdAt" WHERE "status" = 'pending' AND "id" LIKE 'dlv_bench%'`,
+      [],
+    ],
+    [
+      `UPDATE "events" SET "payload" = '{"id":"' || "id" || '","type":"project.created","padding":"' || ? || '"}' WHERE "id" LIKE 'evt_bench%'`,
+      [padding],
+    ],
   ];
 }
 
@@ -46,7 +61,11 @@ async function spreadSqlite({ database, webhookIds, payloadPadding }: NeighbourH
     await run(db, 'BEGIN IMMEDIATE');
     await run(db, 'CREATE TEMP TABLE "w" ("n" INTEGER PRIMARY KEY, "id" TEXT)');
     for (const [n, id] of webhookIds.entries()) await run(db, 'INSERT INTO "w" VALUES (?, ?)', [n, id]);
-    for (const [sql, parameters] of spreadStatements(webhookIds.length, 'x'.repeat(payloadPadding), (column) => `CAST(substr(${column}, 10) AS INTEGER)`)) {
+    for (const [sql, parameters] of spreadStatements(
+      webhookIds.length,
+      'x'.repeat(payloadPadding),
+      (column) => `CAST(substr(${column}, 10) AS INTEGER)`,
+    )) {
       await run(db, sql, parameters);
     }
     await run(db, 'COMMIT');
@@ -63,9 +82,16 @@ async function spreadPostgres({ database, webhookIds, payloadPadding }: Neighbou
     await client.query('BEGIN');
     await client.query('CREATE TEMP TABLE "w" ("n" bigint PRIMARY KEY, "id" text) ON COMMIT DROP');
     await client.query('INSERT INTO "w" SELECT "n" - 1, "id" FROM unnest($1::text[]) WITH ORDINALITY AS "u" ("id", "n")', [webhookIds]);
-    for (const [sql, parameters] of spreadStatements(webhookIds.length, 'x'.repeat(payloadPadding), (column) => `substr(${column}, 10)::bigint`)) {
+    for (const [sql, parameters] of spreadStatements(
+      webhookIds.length,
+      'x'.repeat(payloadPadding),
+      (column) => `substr(${column}, 10)::bigint`,
+    )) {
       let index = 0;
-      await client.query(sql.replace(/\?/g, () => `$${++index}`), parameters);
+      await client.query(
+        sql.replace(/\?/g, () => `$${++index}`),
+        parameters,
+      );
     }
     await client.query('COMMIT');
     await client.query('VACUUM (ANALYZE) "events", "deliveries"');

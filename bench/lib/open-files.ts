@@ -11,7 +11,10 @@ export function openFilesLimit(): OpenFilesLimit {
     const line = readFileSync('/proc/self/limits', 'utf8')
       .split('\n')
       .find((l) => l.startsWith('Max open files'));
-    const [soft, hard] = (line ?? '').split(/\s+/).slice(3, 5).map((v) => (v === 'unlimited' ? Infinity : Number(v)));
+    const [soft, hard] = (line ?? '')
+      .split(/\s+/)
+      .slice(3, 5)
+      .map((v) => (v === 'unlimited' ? Infinity : Number(v)));
     if (Number.isFinite(soft) && Number.isFinite(hard)) return { soft, hard };
   } catch {
     // not Linux: leave the limit to the operator (the README says how)

@@ -71,10 +71,14 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   const repsText = values.reps ?? npmReps ?? '1';
   const reps = Number(repsText);
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a whole number ≥ 1, got "${repsText}"`);
-  const only = (values.only ?? []).flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean);
+  const only = (values.only ?? [])
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean);
   const quick = values.quick ?? env.npm_config_quick === 'true';
   const engineText = (values.engine ?? npmEngine ?? 'sqlite').trim().toLowerCase();
-  if (!(ENGINE_CHOICES as readonly string[]).includes(engineText)) throw new Error(`--engine must be sqlite, postgres or both, got "${engineText}"`);
+  if (!(ENGINE_CHOICES as readonly string[]).includes(engineText))
+    throw new Error(`--engine must be sqlite, postgres or both, got "${engineText}"`);
   const engine = engineText as EngineChoice;
   return { reps, only, quick, engine, engines: enginesOf(engine), help: values.help ?? false };
 }

@@ -31,7 +31,8 @@ export interface FigureSummary {
 export function summarize(specs: EngineFigureSpec[], reps: EngineFigureResult[][]): FigureSummary[] {
   return specs.map((spec) => {
     const perRep = reps.map(
-      (results) => results.find((r) => r.id === spec.id && r.engine === spec.engine) ?? { id: spec.id, engine: spec.engine, error: 'not run' },
+      (results) =>
+        results.find((r) => r.id === spec.id && r.engine === spec.engine) ?? { id: spec.id, engine: spec.engine, error: 'not run' },
     );
     const value = median(perRep.map((r) => r.value));
     const baseline = median(perRep.map((r) => r.baseline));
@@ -77,7 +78,15 @@ export function formatValue(value: number | undefined, unit: Unit): string {
 export function renderTable(summaries: FigureSummary[], reps: number): string {
   const engines = [...new Set(summaries.map((s) => s.engine))];
   const byEngine = engines.length > 1;
-  const header = ['figure', ...(byEngine ? ['engine'] : []), reps > 1 ? `value (median of ${reps})` : 'value', 'baseline', 'ratio', 'target', 'met'];
+  const header = [
+    'figure',
+    ...(byEngine ? ['engine'] : []),
+    reps > 1 ? `value (median of ${reps})` : 'value',
+    'baseline',
+    'ratio',
+    'target',
+    'met',
+  ];
   const engineCell = (s: FigureSummary) => (byEngine ? [s.engine] : []);
   const rows = summaries.map((s) =>
     s.error
@@ -93,13 +102,24 @@ export function renderTable(summaries: FigureSummary[], reps: number): string {
         ],
   );
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
-  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
-  const out = [...(byEngine ? [] : [`engine: ${engines[0] ?? 'sqlite'}`, '']), line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    ...(byEngine ? [] : [`engine: ${engines[0] ?? 'sqlite'}`, '']),
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+  ];
   const errors = new Map<string, string[]>();
-  for (const s of summaries) if (s.error) errors.set(s.error, [...(errors.get(s.error) ?? []), byEngine ? `${s.label} (${s.engine})` : s.label]);
+  for (const s of summaries)
+    if (s.error) errors.set(s.error, [...(errors.get(s.error) ?? []), byEngine ? `${s.label} (${s.engine})` : s.label]);
   if (errors.size) out.push('', 'errors:', ...[...errors].map(([error, labels]) => `  ${labels.join('; ')}:\n    ${error}`));
   const baselines = [...new Set(summaries.map((s) => s.baselineIs).filter(Boolean))];
-  if (baselines.length) out.push('', 'baselines (measured in the same run, right before each figure):', ...baselines.map((b) => `  - ${b}`));
+  if (baselines.length)
+    out.push('', 'baselines (measured in the same run, right before each figure):', ...baselines.map((b) => `  - ${b}`));
   const targeted = summaries.filter((s) => s.target);
   out.push('', `targets met: ${targeted.filter((s) => s.met).length} of ${targeted.length}`);
   return out.join('\n');

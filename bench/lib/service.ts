@@ -34,7 +34,11 @@ export interface Service {
 
 /** Creates an account with the account CLI in `database` (migrating it first if it is new). */
 export async function createBenchAccount(database: BenchDatabase): Promise<{ accountId: string; apiKey: string }> {
-  const { stdout } = await execFileAsync(process.execPath, [ACCOUNT_CLI, '--name', 'Bench'], { cwd: PROJECT_ROOT, env: databaseEnv(database), timeout: 30_000 });
+  const { stdout } = await execFileAsync(process.execPath, [ACCOUNT_CLI, '--name', 'Bench'], {
+    cwd: PROJECT_ROOT,
+    env: databaseEnv(database),
+    timeout: 30_000,
+  });
   return JSON.parse(stdout.trim()) as { accountId: string; apiKey: string };
 }
 
@@ -75,7 +79,11 @@ export async function startService(host: DatabaseHost, options: ServiceOptions =
   const logFd = openSync(logPath, 'a');
   // BENCH_SERVICE_NODE_ARGS: extra node flags for the service only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, SERVICE_MAIN], { cwd: PROJECT_ROOT, env, stdio: ['ignore', logFd, logFd] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, SERVICE_MAIN], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', logFd, logFd],
+  });
   closeSync(logFd);
   trackChild(child);
   // On Ctrl-C the child is killed and its folder removed on the way out (see run.ts).

@@ -72,7 +72,11 @@ class Builds {
   }
 
   async queue(url?: string): Promise<string | undefined> {
-    const data = await this.mutate<{ queueBuild: { id: string } }>(QUEUE_BUILD, { input: { projectId: this.run.projectId, ...QUEUE_INPUT } }, url);
+    const data = await this.mutate<{ queueBuild: { id: string } }>(
+      QUEUE_BUILD,
+      { input: { projectId: this.run.projectId, ...QUEUE_INPUT } },
+      url,
+    );
     return data?.queueBuild.id;
   }
 

@@ -95,7 +95,11 @@ function connectGraphqlWs(index: number, args: ConnectArgs): Promise<() => void>
       {
         next: (result) => onEvent(index, result as EventMessage),
         error: (error) => {
-          const message = Array.isArray(error) ? error.map((e) => e.message).join('; ') : error instanceof Error ? error.message : 'subscription error';
+          const message = Array.isArray(error)
+            ? error.map((e) => e.message).join('; ')
+            : error instanceof Error
+              ? error.message
+              : 'subscription error';
           if (acknowledged) onLost(message);
           else reject(new Error(message));
         },

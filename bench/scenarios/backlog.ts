@@ -29,13 +29,26 @@ function figuresOf(quick: boolean): FigureSpec[] {
       label: `server RSS with ${pending.toLocaleString('en-US')} deliveries pending`,
       unit: 'bytes',
       baseline: 'same build idle, empty database',
-      target: { text: 'within 100 MiB of idle', met: ({ value, baseline }) => (value === undefined || baseline === undefined ? undefined : value <= baseline + RSS_HEADROOM) },
+      target: {
+        text: 'within 100 MiB of idle',
+        met: ({ value, baseline }) => (value === undefined || baseline === undefined ? undefined : value <= baseline + RSS_HEADROOM),
+      },
     },
-    { id: 'backlog.healthy', label: `restart to healthy with ${pending.toLocaleString('en-US')} pending`, unit: 'ms', target: valueAtMost(3_000, '< 3 s') },
-    { id: 'backlog.drain', label: 'drain rate once the endpoint answers', unit: 'per-second', baseline: 'live delivery throughput, same build', target: ratioAtLeast(0.5) },
+    {
+      id: 'backlog.healthy',
+      label: `restart to healthy with ${pending.toLocaleString('en-US')} pending`,
+      unit: 'ms',
+      target: valueAtMost(3_000, '< 3 s'),
+    },
+    {
+      id: 'backlog.drain',
+      label: 'drain rate once the endpoint answers',
+      unit: 'per-second',
+      baseline: 'live delivery throughput, same build',
+      target: ratioAtLeast(0.5),
+    },
   ];
 }
-
 
 async function run({ quick, scope, figures, log }: ScenarioContext): Promise<void> {
   const settings = quick ? SETTINGS.quick : SETTINGS.full;

@@ -68,7 +68,10 @@ async function bareThroughput(phase: Phase): Promise<{ rate: number; report: Sen
 }
 
 /** Also probes what bounds it over the drive (`bounds.ts`: CPU of each process and of PostgreSQL's server, its connections' waits). */
-async function serviceThroughput(phase: Phase, scope: ScenarioContext['scope']): Promise<{ rate: number; report: MutationReport; missing: number; bounds: Record<string, unknown> }> {
+async function serviceThroughput(
+  phase: Phase,
+  scope: ScenarioContext['scope'],
+): Promise<{ rate: number; report: MutationReport; missing: number; bounds: Record<string, unknown> }> {
   const { settings, receiver } = phase;
   const postgres = scope.host.postgres;
   const probe = await startBoundsProbe(
@@ -85,7 +88,12 @@ async function serviceThroughput(phase: Phase, scope: ScenarioContext['scope']):
   const rate = await throughputOf(receiver, startedAt, settings);
   const expected = report.events * WEBHOOKS;
   const arrived = await waitForArrivals(receiver, base, expected);
-  return { rate, report, missing: Math.max(0, expected - arrived), bounds: { ...bounds, verdict: boundsVerdict(bounds), line: describeBounds(bounds) } };
+  return {
+    rate,
+    report,
+    missing: Math.max(0, expected - arrived),
+    bounds: { ...bounds, verdict: boundsVerdict(bounds), line: describeBounds(bounds) },
+  };
 }
 
 interface LatencyResult {
@@ -157,7 +165,9 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
   );
   figures.baseline('delivery.latency.p50', bareLatency.p50, bareLatency.notes);
   figures.baseline('delivery.latency.p99', bareLatency.p99, bareLatency.notes);
-  log(`bare sender at ${deliveriesPerSecond.toFixed(0)}/s: p50 ${formatValue(bareLatency.p50, 'ms')}, p99 ${formatValue(bareLatency.p99, 'ms')}`);
+  log(
+    `bare sender at ${deliveriesPerSecond.toFixed(0)}/s: p50 ${formatValue(bareLatency.p50, 'ms')}, p99 ${formatValue(bareLatency.p99, 'ms')}`,
+  );
 
   const serviceLatency = await latencyOf(phase, eventsPerSecond, async (durationMs) => {
     const report = await mutations.request<MutationReport>(
@@ -170,7 +180,9 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
   if (serviceLatency.p50 === undefined) throw new Error('no delivery of the latency window reached the receiver');
   figures.value('delivery.latency.p50', serviceLatency.p50, serviceLatency.notes);
   figures.value('delivery.latency.p99', serviceLatency.p99, serviceLatency.notes);
-  log(`service at ${deliveriesPerSecond.toFixed(0)}/s: p50 ${formatValue(serviceLatency.p50, 'ms')}, p99 ${formatValue(serviceLatency.p99, 'ms')}`);
+  log(
+    `service at ${deliveriesPerSecond.toFixed(0)}/s: p50 ${formatValue(serviceLatency.p50, 'ms')}, p99 ${formatValue(serviceLatency.p99, 'ms')}`,
+  );
 }
 
 export const deliveryScenario: Scenario = {

@@ -46,10 +46,22 @@ function figuresOf(quick: boolean): FigureSpec[] {
   const bare = 'bare ws broadcast, same bytes and clients';
   return [
     { id: `fanout.${small}.rate`, label: `fan-out ${small} subscribers, messages/s`, unit: 'per-second', baseline: bare },
-    { id: `fanout.${small}.delivered`, label: `fan-out ${small} subscribers, delivered`, unit: 'percent', baseline: bare, target: valueAtLeast(100, '100% delivered') },
+    {
+      id: `fanout.${small}.delivered`,
+      label: `fan-out ${small} subscribers, delivered`,
+      unit: 'percent',
+      baseline: bare,
+      target: valueAtLeast(100, '100% delivered'),
+    },
     { id: `fanout.${small}.p50`, label: `fan-out ${small} subscribers, latency p50`, unit: 'ms', baseline: bare },
     { id: `fanout.${small}.p99`, label: `fan-out ${small} subscribers, latency p99`, unit: 'ms', baseline: bare, target: ratioAtMost(2) },
-    { id: `fanout.${large}.rate`, label: `fan-out ${large} subscribers, messages/s`, unit: 'per-second', baseline: bare, target: ratioAtLeast(0.5) },
+    {
+      id: `fanout.${large}.rate`,
+      label: `fan-out ${large} subscribers, messages/s`,
+      unit: 'per-second',
+      baseline: bare,
+      target: ratioAtLeast(0.5),
+    },
     { id: `fanout.${large}.delivered`, label: `fan-out ${large} subscribers, delivered`, unit: 'percent', baseline: bare },
     { id: `fanout.${large}.p50`, label: `fan-out ${large} subscribers, latency p50`, unit: 'ms', baseline: bare },
     { id: `fanout.${large}.p99`, label: `fan-out ${large} subscribers, latency p99`, unit: 'ms', baseline: bare },
@@ -60,7 +72,12 @@ function figuresOf(quick: boolean): FigureSpec[] {
       baseline: 'same server before they connected',
       target: valueAtMost(200 * MIB, '≤ 200 MiB'),
     },
-    { id: `memory.fanout${large}.peak`, label: `server RSS peak during fan-out ${large}`, unit: 'bytes', baseline: 'same server before they connected' },
+    {
+      id: `memory.fanout${large}.peak`,
+      label: `server RSS peak during fan-out ${large}`,
+      unit: 'bytes',
+      baseline: 'same server before they connected',
+    },
   ];
 }
 
@@ -91,7 +108,9 @@ class SubscriberGroup {
     const failed = reports.reduce((sum, r) => sum + r.failed, 0);
     if (failed > 0) {
       await this.disconnect();
-      throw new Error(`${failed} of ${this.size} ${args.mode} subscribers failed to connect: ${[...new Set(reports.flatMap((r) => r.errors))].join('; ')}`);
+      throw new Error(
+        `${failed} of ${this.size} ${args.mode} subscribers failed to connect: ${[...new Set(reports.flatMap((r) => r.errors))].join('; ')}`,
+      );
     }
   }
 
@@ -134,7 +153,12 @@ interface FanoutResult {
  * Counts from a reset group while `load` makes events for `windowMs`, then lets the backlog drain
  * (until everything arrived, nothing moved for 2 s, or `drainMs`).
  */
-async function measureFanout(group: SubscriberGroup, windowMs: number, drainMs: number, load: () => Promise<LoadReport>): Promise<FanoutResult> {
+async function measureFanout(
+  group: SubscriberGroup,
+  windowMs: number,
+  drainMs: number,
+  load: () => Promise<LoadReport>,
+): Promise<FanoutResult> {
   await group.reset();
   const from = Date.now();
   const { events, ...loadNotes } = await load();
@@ -157,7 +181,14 @@ async function measureFanout(group: SubscriberGroup, windowMs: number, drainMs: 
   for (const snapshot of snapshots) histogram.merge(snapshot.latency);
   const received = snapshots.reduce((sum, s) => sum + s.received, 0);
   return {
-    rate: (arrivalsBetween(snapshots.map((s) => s.arrivals), from, to) * 1000) / countedWindowMs(from, to),
+    rate:
+      (arrivalsBetween(
+        snapshots.map((s) => s.arrivals),
+        from,
+        to,
+      ) *
+        1000) /
+      countedWindowMs(from, to),
     delivered: expected ? (100 * received) / expected : 0,
     p50: histogram.percentile(50),
     p99: histogram.percentile(99),
@@ -208,7 +239,19 @@ function record(context: ScenarioContext, prefix: string, part: 'baseline' | 'va
   set(`${prefix}.p99`, result.p99);
 }
 
-async function runSize(context: ScenarioContext, size: number, env: { service: Service; projectId: string; broadcaster: Worker; broadcastUrl: string; mutations: Worker; template: string; templateError?: string }) {
+async function runSize(
+  context: ScenarioContext,
+  size: number,
+  env: {
+    service: Service;
+    projectId: string;
+    broadcaster: Worker;
+    broadcastUrl: string;
+    mutations: Worker;
+    template: string;
+    templateError?: string;
+  },
+) {
   const { windowMs, drainMs, warmUpMs } = settingsOf(context.quick);
   const largest = Math.max(...settingsOf(context.quick).sizes);
   const prefix = `fanout.${size}`;
@@ -218,7 +261,11 @@ async function runSize(context: ScenarioContext, size: number, env: { service: S
   await env.broadcaster.request('once', { template: env.template });
   await group.waitForEach(1, 15_000, 'the first broadcast');
   const broadcast = (durationMs: number) =>
-    env.broadcaster.request<{ events: number }>('broadcast', { template: env.template, eventsPerSecond: EVENTS_PER_SECOND, durationMs }, durationMs + 30_000);
+    env.broadcaster.request<{ events: number }>(
+      'broadcast',
+      { template: env.template, eventsPerSecond: EVENTS_PER_SECOND, durationMs },
+      durationMs + 30_000,
+    );
   await group.waitForEach(1 + (await broadcast(warmUpMs)).events, drainMs + 15_000, 'the warm-up broadcasts');
   const bare = await measureFanout(group, windowMs, drainMs, () => broadcast(windowMs));
   await group.disconnect();
@@ -228,7 +275,9 @@ async function runSize(context: ScenarioContext, size: number, env: { service: S
   if (env.templateError) throw new Error(env.templateError);
   const rssBefore = env.service.rssBytes();
   await group.connect({ url: env.service.wsUrl, mode: 'graphql-ws', apiKey: env.service.apiKey, query: EVENTS_SUBSCRIPTION });
-  await graphqlRequest(env.service.url, env.service.apiKey, QUEUE_BUILD, { input: { projectId: env.projectId, version: 'warm-up', platform: 'MAC', arch: 'ARM64' } });
+  await graphqlRequest(env.service.url, env.service.apiKey, QUEUE_BUILD, {
+    input: { projectId: env.projectId, version: 'warm-up', platform: 'MAC', arch: 'ARM64' },
+  });
   await group.waitForEach(1, 30_000, 'the first event');
   const rssSubscribed = env.service.rssBytes();
   const mutate = (durationMs: number) =>
@@ -279,7 +328,8 @@ async function run(context: ScenarioContext): Promise<void> {
       await runSize(context, size, env);
     } catch (error) {
       for (const { id } of figuresOf(context.quick)) {
-        if (id.startsWith(`fanout.${size}.`) || (size === largest && id.startsWith('memory.'))) context.figures.fail(id, errorMessage(error));
+        if (id.startsWith(`fanout.${size}.`) || (size === largest && id.startsWith('memory.')))
+          context.figures.fail(id, errorMessage(error));
       }
       context.log(`fan-out ${size} failed: ${errorMessage(error)}`);
     }

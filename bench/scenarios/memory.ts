@@ -34,7 +34,6 @@ function figuresOf(quick: boolean): FigureSpec[] {
   ];
 }
 
-
 async function run({ quick, scope, figures, log }: ScenarioContext): Promise<void> {
   const { deliveries, limitMs } = quick ? SETTINGS.quick : SETTINGS.full;
   const id = `memory.after${deliveries}`;
@@ -60,10 +59,15 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
   if (samples.length < CHECKPOINTS) {
     throw new Error(`only ${arrived} of ${deliveries} deliveries arrived within ${limitMs / 1000} s`);
   }
-  const notes = { checkpoints: samples.map((s) => ({ deliveries: s.deliveries, rssMiB: Number(s.rssMiB.toFixed(1)) })), events: report.events };
+  const notes = {
+    checkpoints: samples.map((s) => ({ deliveries: s.deliveries, rssMiB: Number(s.rssMiB.toFixed(1)) })),
+    events: report.events,
+  };
   figures.baseline(id, samples[BASELINE_CHECKPOINT - 1].rssMiB * MIB);
   figures.value(id, samples[CHECKPOINTS - 1].rssMiB * MIB, notes);
-  log(`after ${deliveries} deliveries: ${samples[CHECKPOINTS - 1].rssMiB.toFixed(1)} MiB (at ${samples[BASELINE_CHECKPOINT - 1].deliveries}: ${samples[BASELINE_CHECKPOINT - 1].rssMiB.toFixed(1)} MiB)`);
+  log(
+    `after ${deliveries} deliveries: ${samples[CHECKPOINTS - 1].rssMiB.toFixed(1)} MiB (at ${samples[BASELINE_CHECKPOINT - 1].deliveries}: ${samples[BASELINE_CHECKPOINT - 1].rssMiB.toFixed(1)} MiB)`,
+  );
 }
 
 export const memoryScenario: Scenario = {

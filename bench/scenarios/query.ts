@@ -28,7 +28,11 @@ const FIGURES: FigureSpec[] = [
 ];
 
 /** A warm-up run, then the measured one; fails on any non-2xx answer or socket error. */
-async function load(worker: Worker, request: Omit<QueryLoad, 'connections' | 'durationSeconds'>, settings: (typeof SETTINGS)['full']): Promise<QueryLoadReport> {
+async function load(
+  worker: Worker,
+  request: Omit<QueryLoad, 'connections' | 'durationSeconds'>,
+  settings: (typeof SETTINGS)['full'],
+): Promise<QueryLoadReport> {
   const run = (durationSeconds: number) =>
     worker.request<QueryLoadReport>('run', { ...request, connections: CONNECTIONS, durationSeconds }, (durationSeconds + 30) * 1000);
   await run(settings.warmupSeconds);

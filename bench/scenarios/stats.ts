@@ -37,7 +37,11 @@ function figuresOf(quick: boolean): FigureSpec[] {
 }
 
 /** Median time of `requests` sequential requests, after `warmups` untimed ones; also the last answer. */
-async function timed<T>(request: () => Promise<T>, warmups: number, requests: number): Promise<{ ms: number; samples: number[]; answer: T }> {
+async function timed<T>(
+  request: () => Promise<T>,
+  warmups: number,
+  requests: number,
+): Promise<{ ms: number; samples: number[]; answer: T }> {
   let answer = await request();
   for (let i = 1; i < warmups; i++) answer = await request();
   const samples: number[] = [];
@@ -57,9 +61,14 @@ async function run({ quick, scope, figures, log }: ScenarioContext): Promise<voi
   const { viewer } = await graphqlRequest<{ viewer: { id: string } }>(service.url, service.apiKey, '{ viewer { id } }');
   log(`seeding ${deliveries.toLocaleString('en-US')} deliveries over ${days} days`);
   const seeded = await seedHistory({ database: service.database, accountId: viewer.id, webhookId, deliveries, days });
-  log(`seeded ${seeded.deliveries.toLocaleString('en-US')} deliveries and ${seeded.attempts.toLocaleString('en-US')} attempts in ${seeded.seconds.toFixed(1)} s`);
+  log(
+    `seeded ${seeded.deliveries.toLocaleString('en-US')} deliveries and ${seeded.attempts.toLocaleString('en-US')} attempts in ${seeded.seconds.toFixed(1)} s`,
+  );
 
-  const ask = <T>(query: string, variables: Record<string, unknown>) => () => graphqlRequest<T>(service.url, service.apiKey, query, variables);
+  const ask =
+    <T>(query: string, variables: Record<string, unknown>) =>
+    () =>
+      graphqlRequest<T>(service.url, service.apiKey, query, variables);
   const statsOf = (since?: string) => ask<{ webhook: { stats: Stats } }>(STATS, { id: webhookId, since });
   const notes = { seededDeliveries: seeded.deliveries, seededAttempts: seeded.attempts, seedSeconds: Math.round(seeded.seconds) };
 

@@ -101,11 +101,7 @@ export class AccountsService {
     });
   }
 
-  private async insertKey(
-    manager: EntityManager,
-    accountId: string,
-    name: string,
-  ): Promise<{ apiKey: ApiKey; key: string }> {
+  private async insertKey(manager: EntityManager, accountId: string, name: string): Promise<{ apiKey: ApiKey; key: string }> {
     const key = generateApiKey();
     const createdAt = this.clock.now();
     const apiKey = manager.create(ApiKey, {

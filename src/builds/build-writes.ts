@@ -96,7 +96,13 @@ const QUEUED_FIELDS: Array<[string, keyof Build & string]> = [
 
 /** The queued builds whose account has their project, inserted in one statement; answers rows by build id. */
 async function insertQueued(manager: EntityManager, items: QueueBuild[]): Promise<Map<string, BuildRow>> {
-  const values = valuesTable(manager, Build, 'queued', QUEUED_FIELDS, items.map((item) => ({ ...item.build })));
+  const values = valuesTable(
+    manager,
+    Build,
+    'queued',
+    QUEUED_FIELDS,
+    items.map((item) => ({ ...item.build })),
+  );
   const names = QUEUED_FIELDS.map(([alias]) => `"${alias}"`).join(', ');
   const rows = await queryRows<BuildRow>(
     manager,
@@ -113,16 +119,28 @@ async function insertQueued(manager: EntityManager, items: QueueBuild[]): Promis
 /** Transitions that change the same columns, in one statement; answers rows by build id. */
 async function transitionBuilds(manager: EntityManager, items: TransitionBuild[]): Promise<Map<string, BuildRow>> {
   const properties = Object.keys(items[0].changes) as Array<keyof Build & string>;
-  const fields: Array<[string, keyof Build & string]> = [['id', 'id'], ['accountId', 'accountId'], ['from', 'status'], ...properties.map((property): [string, keyof Build & string] => [`set.${property}`, property])];
+  const fields: Array<[string, keyof Build & string]> = [
+    ['id', 'id'],
+    ['accountId', 'accountId'],
+    ['from', 'status'],
+    ...properties.map((property): [string, keyof Build & string] => [`set.${property}`, property]),
+  ];
   const values = valuesTable(
     manager,
     Build,
     'change',
     fields,
-    items.map((item) => ({ id: item.id, accountId: item.accountId, from: item.from, ...Object.fromEntries(properties.map((property) => [`set.${property}`, item.changes[property]])) })),
+    items.map((item) => ({
+      id: item.id,
+      accountId: item.accountId,
+      from: item.from,
+      ...Object.fromEntries(properties.map((property) => [`set.${property}`, item.changes[property]])),
+    })),
   );
   const metadata = manager.connection.getMetadata(Build);
-  const set = properties.map((property) => `"${metadata.findColumnWithPropertyName(property)!.databaseName}" = "change"."set.${property}"`).join(', ');
+  const set = properties
+    .map((property) => `"${metadata.findColumnWithPropertyName(property)!.databaseName}" = "change"."set.${property}"`)
+    .join(', ');
   // Each column by name: SQLite's RETURNING takes no "builds".*, and PostgreSQL's * would add "change"'s.
   const build = metadata.columns.map((column) => `"builds"."${column.databaseName}" AS "${column.databaseName}"`).join(', ');
   const rows = await queryRows<BuildRow>(
@@ -138,7 +156,10 @@ async function transitionBuilds(manager: EntityManager, items: TransitionBuild[]
 
 /** Whether the account has the build, and its status, when a transition matched nothing. */
 export async function buildStatus(manager: EntityManager, accountId: string, id: string): Promise<BuildStatus | null> {
-  const [current] = await queryRows<{ status: BuildStatus }>(manager, 'SELECT "status" FROM "builds" WHERE "id" = ? AND "accountId" = ?', [id, accountId]);
+  const [current] = await queryRows<{ status: BuildStatus }>(manager, 'SELECT "status" FROM "builds" WHERE "id" = ? AND "accountId" = ?', [
+    id,
+    accountId,
+  ]);
   return current?.status ?? null;
 }
 
@@ -151,7 +172,10 @@ function projectColumns(manager: EntityManager): { sql: string; columns: ColumnM
   if (!made) {
     const columns = connection.getMetadata(Project).columns;
     const sql = columns
-      .map((column) => `(SELECT "p"."${column.databaseName}" FROM "projects" "p" WHERE "p"."id" = "builds"."projectId") AS "project.${column.databaseName}"`)
+      .map(
+        (column) =>
+          `(SELECT "p"."${column.databaseName}" FROM "projects" "p" WHERE "p"."id" = "builds"."projectId") AS "project.${column.databaseName}"`,
+      )
       .join(', ');
     made = { sql, columns };
     projectReturning.set(connection, made);
@@ -162,5 +186,10 @@ function projectColumns(manager: EntityManager): { sql: string; columns: ColumnM
 /** The project of a row a build write returned. */
 export function projectFrom(manager: EntityManager, row: BuildRow): Project {
   const { columns } = projectColumns(manager);
-  return hydrate(manager, Project, Object.fromEntries(columns.map((column) => [column.databaseName, row[`project.${column.databaseName}`]])), columns);
+  return hydrate(
+    manager,
+    Project,
+    Object.fromEntries(columns.map((column) => [column.databaseName, row[`project.${column.databaseName}`]])),
+    columns,
+  );
 }

@@ -41,11 +41,7 @@ export class BuildsResolver {
   }
 
   @Mutation(() => BuildType)
-  completeBuild(
-    @Arg('id', () => ID) id: string,
-    @Arg('input') input: CompleteBuildInput,
-    @Ctx() ctx: GraphQLContext,
-  ): Promise<Build> {
+  completeBuild(@Arg('id', () => ID) id: string, @Arg('input') input: CompleteBuildInput, @Ctx() ctx: GraphQLContext): Promise<Build> {
     return ctx.services.builds.complete(accountOf(ctx), id, input);
   }
 }

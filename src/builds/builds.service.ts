@@ -76,7 +76,13 @@ export class BuildsService {
   }
 
   start(accountId: string, id: string): Promise<Build> {
-    return this.transition(accountId, clientId(id), BuildStatus.QUEUED, { status: BuildStatus.RUNNING, startedAt: this.clock.now() }, EventType.BUILD_STARTED);
+    return this.transition(
+      accountId,
+      clientId(id),
+      BuildStatus.QUEUED,
+      { status: BuildStatus.RUNNING, startedAt: this.clock.now() },
+      EventType.BUILD_STARTED,
+    );
   }
 
   complete(accountId: string, id: string, input: CompleteBuildFields): Promise<Build> {
@@ -90,7 +96,12 @@ export class BuildsService {
     return this.db.reader.getRepository(Build).findOne({ where: { id: clientId(id), accountId }, relations: { project: true } });
   }
 
-  listForProject(accountId: string, projectId: string, args: PageArgs & { status?: BuildStatus | null }, select?: ReadonlySet<string>): Promise<Page<Build>> {
+  listForProject(
+    accountId: string,
+    projectId: string,
+    args: PageArgs & { status?: BuildStatus | null },
+    select?: ReadonlySet<string>,
+  ): Promise<Page<Build>> {
     return paginate(this.db.reader, Build, { accountId, projectId, status: args.status }, args, 'queuedAt', select);
   }
 

@@ -20,7 +20,12 @@ class ProjectBuildsArgs extends PageArgs {
 @Resolver(() => ProjectType)
 export class ProjectBuildsResolver {
   @FieldResolver(() => BuildConnection)
-  builds(@Root() project: Project, @Args() args: ProjectBuildsArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Page<Build>> {
+  builds(
+    @Root() project: Project,
+    @Args() args: ProjectBuildsArgs,
+    @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Page<Build>> {
     return readWithin(ctx, () => ctx.services.builds.listForProject(accountOf(ctx), project.id, args, selectedNodeFields(info)));
   }
 }

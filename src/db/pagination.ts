@@ -132,7 +132,8 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   }
   const rows = await run(`SELECT ${selected} FROM ${table} ${where} ${order}`);
   let counted: Promise<number> | undefined;
-  const totalCount = () => (counted ??= run(`SELECT COUNT(*) AS "total" FROM ${table} ${filtered}`).then((result) => Number(result[0].total)));
+  const totalCount = () =>
+    (counted ??= run(`SELECT COUNT(*) AS "total" FROM ${table} ${filtered}`).then((result) => Number(result[0].total)));
 
   const nodes = rows.slice(0, first).map((row) => hydrate<T>(source.manager, entity, row, columns));
   const last = nodes.at(-1);

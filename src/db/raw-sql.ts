@@ -87,7 +87,12 @@ function persistentValue(manager: EntityManager, column: ColumnMetadata, value: 
 }
 
 /** A property value as TypeORM stores it in its column (dates as UTC text, booleans as 0/1, transformers applied). */
-export function storedValue<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, property: keyof T & string, value: unknown): unknown {
+export function storedValue<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  property: keyof T & string,
+  value: unknown,
+): unknown {
   return persistentValue(manager, columnOf(manager, target, property), value);
 }
 
@@ -126,7 +131,11 @@ export async function insertRows<T extends ObjectLiteral>(manager: EntityManager
   const placeholders = `(${columns.map(() => '?').join(', ')})`;
   for (const chunk of chunks(rows)) {
     const parameters = chunk.flatMap((row) => columns.map((column) => persistentValue(manager, column, row[column.propertyName])));
-    await queryRows(manager, `INSERT INTO "${metadata.tableName}" (${names}) VALUES ${chunk.map(() => placeholders).join(', ')}`, parameters);
+    await queryRows(
+      manager,
+      `INSERT INTO "${metadata.tableName}" (${names}) VALUES ${chunk.map(() => placeholders).join(', ')}`,
+      parameters,
+    );
   }
 }
 

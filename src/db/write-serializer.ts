@@ -77,7 +77,8 @@ async function textExecutor(runner: QueryRunner): Promise<(sql: string) => Promi
     };
   }
   const sqlite = connection as ExecConnection;
-  return (sql) => new Promise<void>((resolve, reject) => sqlite.exec(sql, (error) => (error ? reject(new QueryFailedError(sql, [], error)) : resolve())));
+  return (sql) =>
+    new Promise<void>((resolve, reject) => sqlite.exec(sql, (error) => (error ? reject(new QueryFailedError(sql, [], error)) : resolve())));
 }
 
 /**
@@ -176,7 +177,12 @@ export class WriteSerializer {
    * more, defers, throws to fail it). Options as for `write`; a write is batched with the writes
    * after it only if they run `aheadOfDeferred`.
    */
-  writeBatched<I, R, T>(batcher: WriteBatcher<I, R>, item: I, then: (tx: WriteTransaction, result: R) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
+  writeBatched<I, R, T>(
+    batcher: WriteBatcher<I, R>,
+    item: I,
+    then: (tx: WriteTransaction, result: R) => Promise<T> | T,
+    options: WriteOptions = {},
+  ): Promise<T> {
     return this.enqueue({
       work: async (tx, prepared) => then(tx, prepared ? (prepared.result as R) : (await batcher.run(tx.manager, [item]))[0]),
       options,
@@ -272,11 +278,14 @@ export class WriteSerializer {
       const effects: Array<() => void> = [];
       const mine: Array<[DeferredBatch<unknown>, unknown]> = [];
       try {
-        const value = await unit.work({
-          manager: runner.manager,
-          afterCommit: (effect) => effects.push(effect),
-          defer: (batch, item) => mine.push([batch as DeferredBatch<unknown>, item]),
-        }, prepared.get(unit));
+        const value = await unit.work(
+          {
+            manager: runner.manager,
+            afterCommit: (effect) => effects.push(effect),
+            defer: (batch, item) => mine.push([batch as DeferredBatch<unknown>, item]),
+          },
+          prepared.get(unit),
+        );
         for (const [batch, item] of mine) deferred.add(batch, item);
         settled.push({ unit, value, effects });
         owed = savepoints ? 'RELEASE "write"; ' : '';
@@ -306,7 +315,10 @@ async function runBatch(manager: EntityManager, units: Unit[], prepared: Map<Uni
     if (unit.batched?.batcher !== batcher || !unit.options.aheadOfDeferred) break;
     run.push(unit);
   }
-  const results = await batcher.run(manager, run.map((unit) => unit.batched!.item));
+  const results = await batcher.run(
+    manager,
+    run.map((unit) => unit.batched!.item),
+  );
   run.forEach((unit, index) => prepared.set(unit, { result: results[index] }));
 }
 

@@ -46,7 +46,10 @@ export function deliveryHeaders(input: DeliveryRequestInput): Record<string, str
 }
 
 /** Whether the previous secret still signs, `now`. */
-export function previousSecretInForce(webhook: { previousSecret: string | null; previousSecretExpiresAt: Date | null }, now: Date): string | null {
+export function previousSecretInForce(
+  webhook: { previousSecret: string | null; previousSecretExpiresAt: Date | null },
+  now: Date,
+): string | null {
   return webhook.previousSecretExpiresAt !== null && webhook.previousSecretExpiresAt > now ? webhook.previousSecret : null;
 }
 
@@ -61,9 +64,15 @@ export interface AttemptDecision {
  * What attempt `number` (1-based) leads to: a 2xx succeeds; 410 ends the delivery and disables the
  * webhook; anything else retries on the policy's schedule (or `Retry-After`) until it runs out.
  */
-export function decideOutcome(number: number, result: Pick<AttemptResult, 'status' | 'retryAfter'>, retries: RetryPolicy, now: Date): AttemptDecision {
+export function decideOutcome(
+  number: number,
+  result: Pick<AttemptResult, 'status' | 'retryAfter'>,
+  retries: RetryPolicy,
+  now: Date,
+): AttemptDecision {
   const { status } = result;
-  if (status !== null && status >= 200 && status < 300) return { status: DeliveryStatus.SUCCEEDED, nextAttemptAt: null, webhookEffect: 'succeeded' };
+  if (status !== null && status >= 200 && status < 300)
+    return { status: DeliveryStatus.SUCCEEDED, nextAttemptAt: null, webhookEffect: 'succeeded' };
   if (status === 410) return { status: DeliveryStatus.FAILED, nextAttemptAt: null, webhookEffect: 'gone' };
   const delay = retries.delayAfter(number, { status, retryAfter: result.retryAfter, now });
   if (delay === null) return { status: DeliveryStatus.FAILED, nextAttemptAt: null, webhookEffect: 'failed' };

@@ -38,7 +38,8 @@ export class DeliveriesResolver {
   }
 
   @Mutation(() => DeliveryType, {
-    description: "Sends a sample event of `type` (default: the webhook's first subscribed type) to this webhook only. The sample is not listed in `events` and reaches no subscriber.",
+    description:
+      "Sends a sample event of `type` (default: the webhook's first subscribed type) to this webhook only. The sample is not listed in `events` and reaches no subscriber.",
   })
   testWebhook(
     @Arg('id', () => ID) id: string,
@@ -48,7 +49,9 @@ export class DeliveriesResolver {
     return ctx.services.deliveries.sendTest(accountOf(ctx), id, type);
   }
 
-  @Mutation(() => DeliveryType, { description: 'A new delivery (new id) of the same event to the same webhook, with the byte-identical body, sent at once.' })
+  @Mutation(() => DeliveryType, {
+    description: 'A new delivery (new id) of the same event to the same webhook, with the byte-identical body, sent at once.',
+  })
   redeliver(@Arg('deliveryId', () => ID) deliveryId: string, @Ctx() ctx: GraphQLContext): Promise<Delivery> {
     return ctx.services.deliveries.redeliver(accountOf(ctx), deliveryId);
   }

@@ -57,7 +57,14 @@ export class DeliveriesService {
 
   list(accountId: string, args: PageArgs & DeliveryFilter, select?: ReadonlySet<string>): Promise<Page<Delivery>> {
     const { webhookId, eventId, status } = args;
-    return paginate(this.db.reader, Delivery, { accountId, webhookId: clientId(webhookId), eventId: clientId(eventId), status }, args, 'createdAt', select);
+    return paginate(
+      this.db.reader,
+      Delivery,
+      { accountId, webhookId: clientId(webhookId), eventId: clientId(eventId), status },
+      args,
+      'createdAt',
+      select,
+    );
   }
 
   attempts(deliveryId: string): Promise<DeliveryAttempt[]> {
@@ -66,7 +73,9 @@ export class DeliveriesService {
 
   /** The attempts of each of these deliveries, by delivery id, oldest first. */
   async attemptsOfMany(deliveryIds: readonly string[]): Promise<Map<string, DeliveryAttempt[]>> {
-    const attempts = await this.db.reader.getRepository(DeliveryAttempt).find({ where: { deliveryId: In([...deliveryIds]) }, order: { number: 'ASC' } });
+    const attempts = await this.db.reader
+      .getRepository(DeliveryAttempt)
+      .find({ where: { deliveryId: In([...deliveryIds]) }, order: { number: 'ASC' } });
     const byDelivery = new Map<string, DeliveryAttempt[]>(deliveryIds.map((id) => [id, []]));
     for (const attempt of attempts) byDelivery.get(attempt.deliveryId)?.push(attempt);
     return byDelivery;
@@ -139,7 +148,13 @@ export class DeliveriesService {
   }
 
   /** New PENDING deliveries of `eventIds` to the webhook, due at `now`, announced through the feed. */
-  private async createPending(tx: WriteTransaction, accountId: string, webhookId: string, eventIds: string[], now = this.clock.now()): Promise<Delivery[]> {
+  private async createPending(
+    tx: WriteTransaction,
+    accountId: string,
+    webhookId: string,
+    eventIds: string[],
+    now = this.clock.now(),
+  ): Promise<Delivery[]> {
     const deliveries = eventIds.map((eventId) => newPendingDelivery(accountId, webhookId, eventId, now));
     await insertRows(tx.manager, Delivery, deliveries);
     await announce(tx.manager, 'work');

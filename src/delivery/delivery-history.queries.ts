@@ -102,10 +102,16 @@ export async function deliveryHistoryCounts(reader: DataSource, webhookId: strin
          COUNT(CASE WHEN "status" = ? THEN 1 END) AS "pending"
        FROM "deliveries" WHERE "webhookId" = ? AND "createdAt" >= ?) "created"`,
     [
-      webhookId, storedTime(reader, new Date(since.getTime() - ATTEMPT_LOOKBACK_MS)), DeliveryStatus.PENDING, from,
+      webhookId,
+      storedTime(reader, new Date(since.getTime() - ATTEMPT_LOOKBACK_MS)),
+      DeliveryStatus.PENDING,
       from,
-      DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.PENDING,
-      webhookId, from,
+      from,
+      DeliveryStatus.SUCCEEDED,
+      DeliveryStatus.FAILED,
+      DeliveryStatus.PENDING,
+      webhookId,
+      from,
     ],
   );
   return {

@@ -58,7 +58,10 @@ export class DeliveryQueue {
     const lease = { owner: this.owner, token: randomBytes(12).toString('base64url'), expiresAt: new Date(now.getTime() + this.leaseMs) };
     const rows = await this.db.writes.write(({ manager }) => claimDue(manager, grants, now, lease));
     if (rows.length === 0) return [];
-    const bodies = await deliveryBodies(this.db.serviceReader, rows.map((row) => row.id));
+    const bodies = await deliveryBodies(
+      this.db.serviceReader,
+      rows.map((row) => row.id),
+    );
     // A delivery whose event was deleted meanwhile is gone with it (the foreign key cascades).
     return rows.flatMap((row) => {
       const body = bodies.get(row.id);
@@ -69,6 +72,12 @@ export class DeliveryQueue {
   /** Gives deliveries back unattempted (shutdown): due again at once for any worker. */
   async release(deliveries: Array<Pick<ClaimedDelivery, 'id' | 'leaseToken'>>): Promise<void> {
     if (deliveries.length === 0) return;
-    await this.db.writes.write(({ manager }) => releaseLeases(manager, deliveries.map(({ id, leaseToken }) => ({ id, token: leaseToken })), this.clock.now()));
+    await this.db.writes.write(({ manager }) =>
+      releaseLeases(
+        manager,
+        deliveries.map(({ id, leaseToken }) => ({ id, token: leaseToken })),
+        this.clock.now(),
+      ),
+    );
   }
 }

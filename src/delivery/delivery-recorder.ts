@@ -172,46 +172,50 @@ export class DeliveryRecorder {
    * with any delivery rate the database can store: the busier the write queue, the larger the batch.
    */
   private write(outcomes: AttemptOutcome[]): Promise<boolean[]> {
-    return this.db.writes.write(async (tx) => {
-      const { manager } = tx;
-      const applied = await applyTransitions(
-        manager,
-        outcomes.map((outcome) => ({
-          id: outcome.delivery.id,
-          leaseToken: outcome.leaseToken,
-          status: outcome.status,
-          attemptCount: outcome.number,
-          nextAttemptAt: outcome.nextAttemptAt,
-          completedAt: outcome.status === DeliveryStatus.PENDING ? null : new Date(outcome.startedAt.getTime() + outcome.durationMs),
-        })),
-      );
-      const isApplied = (outcome: AttemptOutcome) => applied.has(outcome.delivery.id);
-      // A request made for a delivery that ended meanwhile (its webhook was deleted) is still history.
-      for (const late of outcomes.filter((outcome) => !isApplied(outcome) && outcome.sent)) await countLateAttempt(manager, late.delivery.id, late.number);
-      await insertAttempts(
-        manager,
-        outcomes
-          .filter((outcome) => isApplied(outcome) || outcome.sent)
-          .map((outcome) => ({
-            deliveryId: outcome.delivery.id,
-            number: outcome.number,
-            startedAt: outcome.startedAt,
-            durationMs: outcome.durationMs,
-            responseStatus: outcome.responseStatus,
-            responseBody: outcome.responseBody,
-            error: outcome.error,
+    return this.db.writes.write(
+      async (tx) => {
+        const { manager } = tx;
+        const applied = await applyTransitions(
+          manager,
+          outcomes.map((outcome) => ({
+            id: outcome.delivery.id,
+            leaseToken: outcome.leaseToken,
+            status: outcome.status,
+            attemptCount: outcome.number,
+            nextAttemptAt: outcome.nextAttemptAt,
+            completedAt: outcome.status === DeliveryStatus.PENDING ? null : new Date(outcome.startedAt.getTime() + outcome.durationMs),
           })),
-      );
-      const stored = outcomes.filter(isApplied);
-      const disabled = await this.applyHealth(manager, stored);
-      const entries: ChangeEntry[] = [
-        ...stored.map((outcome) => ({ topic: 'delivery' as const, message: { ...outcome.delivery, status: outcome.status } })),
-        ...disabled.map(({ id, accountId }) => ({ topic: 'webhook' as const, message: { id, accountId } })),
-      ];
-      await this.changes.recordAll(tx, entries);
-      tx.afterCommit(() => this.announce(stored, disabled));
-      return outcomes.map(isApplied);
-    }, { aheadOfDeferred: !outcomes.some(mayDisableWebhook) });
+        );
+        const isApplied = (outcome: AttemptOutcome) => applied.has(outcome.delivery.id);
+        // A request made for a delivery that ended meanwhile (its webhook was deleted) is still history.
+        for (const late of outcomes.filter((outcome) => !isApplied(outcome) && outcome.sent))
+          await countLateAttempt(manager, late.delivery.id, late.number);
+        await insertAttempts(
+          manager,
+          outcomes
+            .filter((outcome) => isApplied(outcome) || outcome.sent)
+            .map((outcome) => ({
+              deliveryId: outcome.delivery.id,
+              number: outcome.number,
+              startedAt: outcome.startedAt,
+              durationMs: outcome.durationMs,
+              responseStatus: outcome.responseStatus,
+              responseBody: outcome.responseBody,
+              error: outcome.error,
+            })),
+        );
+        const stored = outcomes.filter(isApplied);
+        const disabled = await this.applyHealth(manager, stored);
+        const entries: ChangeEntry[] = [
+          ...stored.map((outcome) => ({ topic: 'delivery' as const, message: { ...outcome.delivery, status: outcome.status } })),
+          ...disabled.map(({ id, accountId }) => ({ topic: 'webhook' as const, message: { id, accountId } })),
+        ];
+        await this.changes.recordAll(tx, entries);
+        tx.afterCommit(() => this.announce(stored, disabled));
+        return outcomes.map(isApplied);
+      },
+      { aheadOfDeferred: !outcomes.some(mayDisableWebhook) },
+    );
   }
 
   /** Resets or adds to consecutive-failure counts and disables webhooks; returns the ones disabled. */
@@ -245,7 +249,16 @@ export class DeliveryRecorder {
     for (const [status, count] of counts) this.metrics.deliveries.inc({ outcome: OUTCOME_LABEL[status] }, count);
     for (const outcome of outcomes) {
       if (outcome.status === DeliveryStatus.FAILED) {
-        this.logger.info({ deliveryId: outcome.delivery.id, webhookId: outcome.delivery.webhookId, attempts: outcome.number, error: outcome.error, status: outcome.responseStatus }, 'delivery failed');
+        this.logger.info(
+          {
+            deliveryId: outcome.delivery.id,
+            webhookId: outcome.delivery.webhookId,
+            attempts: outcome.number,
+            error: outcome.error,
+            status: outcome.responseStatus,
+          },
+          'delivery failed',
+        );
       }
     }
     for (const { id, accountId, reason } of disabled) this.logger.warn({ webhookId: id, accountId, reason }, 'webhook disabled');

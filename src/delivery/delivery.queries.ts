@@ -69,7 +69,8 @@ export async function claimDue(manager: EntityManager, grants: Map<string, numbe
   const claimed: ClaimedRow[] = [];
   for (const chunk of chunks([...grants], 200)) {
     const parts = chunk.map(
-      () => `SELECT "id" FROM (SELECT "id" FROM "deliveries" WHERE "webhookId" = ? AND "status" = ? AND "nextAttemptAt" <= ? ORDER BY "nextAttemptAt" LIMIT ?)`,
+      () =>
+        `SELECT "id" FROM (SELECT "id" FROM "deliveries" WHERE "webhookId" = ? AND "status" = ? AND "nextAttemptAt" <= ? ORDER BY "nextAttemptAt" LIMIT ?)`,
     );
     claimed.push(
       ...(await queryRows<ClaimedRow>(
@@ -77,7 +78,12 @@ export async function claimDue(manager: EntityManager, grants: Map<string, numbe
         `UPDATE "deliveries" SET "nextAttemptAt" = ?, "leaseOwner" = ?, "leaseToken" = ?
          WHERE "id" IN (${parts.join(' UNION ALL ')})
          RETURNING "id", "accountId", "webhookId", "eventId", "attemptCount"`,
-        [storedTime(manager, lease.expiresAt), lease.owner, lease.token, ...chunk.flatMap(([webhookId, limit]) => [webhookId, PENDING, storedTime(manager, now), limit])],
+        [
+          storedTime(manager, lease.expiresAt),
+          lease.owner,
+          lease.token,
+          ...chunk.flatMap(([webhookId, limit]) => [webhookId, PENDING, storedTime(manager, now), limit]),
+        ],
       )),
     );
   }
@@ -172,7 +178,14 @@ export async function applyTransitions(manager: EntityManager, transitions: Deli
        FROM "outcome" WHERE "deliveries"."id" = "outcome"."id" AND "deliveries"."status" = ? AND "deliveries"."leaseToken" = "outcome"."leaseToken"
        RETURNING "deliveries"."id" AS "id"`,
       [
-        ...chunk.flatMap((t) => [t.id, t.leaseToken, t.status, t.attemptCount, storedTime(manager, t.nextAttemptAt), storedTime(manager, t.completedAt)]),
+        ...chunk.flatMap((t) => [
+          t.id,
+          t.leaseToken,
+          t.status,
+          t.attemptCount,
+          storedTime(manager, t.nextAttemptAt),
+          storedTime(manager, t.completedAt),
+        ]),
         PENDING,
       ],
     );
@@ -184,13 +197,21 @@ export async function applyTransitions(manager: EntityManager, transitions: Deli
 /** Counts a request made for a delivery that ended meanwhile (its webhook was deleted): still history. */
 export async function countLateAttempt(manager: EntityManager, id: string, attemptCount: number): Promise<void> {
   const greatest = engineOf(manager) === 'postgres' ? 'GREATEST' : 'MAX';
-  await queryRows(manager, `UPDATE "deliveries" SET "attemptCount" = ${greatest}("attemptCount", ?) WHERE "id" = ? AND "status" <> ?`, [attemptCount, id, PENDING]);
+  await queryRows(manager, `UPDATE "deliveries" SET "attemptCount" = ${greatest}("attemptCount", ?) WHERE "id" = ? AND "status" <> ?`, [
+    attemptCount,
+    id,
+    PENDING,
+  ]);
 }
 
 /** A success resets the webhooks' count of failures in a row (those already at 0 are not written). */
 export async function clearConsecutiveFailures(manager: EntityManager, webhookIds: string[]): Promise<void> {
   for (const chunk of chunks(webhookIds)) {
-    await queryRows(manager, `UPDATE "webhooks" SET "consecutiveFailures" = 0 WHERE "consecutiveFailures" <> 0 AND "id" IN (${placeholders(chunk.length)})`, chunk);
+    await queryRows(
+      manager,
+      `UPDATE "webhooks" SET "consecutiveFailures" = 0 WHERE "consecutiveFailures" <> 0 AND "id" IN (${placeholders(chunk.length)})`,
+      chunk,
+    );
   }
 }
 
@@ -210,7 +231,16 @@ export async function insertAttempts(manager: EntityManager, attempts: AttemptRo
       manager,
       `INSERT INTO "delivery_attempts" ("id", "deliveryId", "number", "startedAt", "durationMs", "responseStatus", "responseBody", "error")
        VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      chunk.flatMap((a) => [newId('att', a.startedAt.getTime()), a.deliveryId, a.number, storedTime(manager, a.startedAt), a.durationMs, a.responseStatus, a.responseBody, a.error]),
+      chunk.flatMap((a) => [
+        newId('att', a.startedAt.getTime()),
+        a.deliveryId,
+        a.number,
+        storedTime(manager, a.startedAt),
+        a.durationMs,
+        a.responseStatus,
+        a.responseBody,
+        a.error,
+      ]),
     );
   }
 }

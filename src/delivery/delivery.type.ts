@@ -20,7 +20,10 @@ export class DeliveryAttemptType {
   @Field(() => String, { nullable: true, description: 'The first 4 KiB of the response body.' })
   responseBody: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Why the attempt failed when there was no 2xx: timeout, connection error, refused address.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the attempt failed when there was no 2xx: timeout, connection error, refused address.',
+  })
   error: string | null;
 }
 

@@ -138,7 +138,11 @@ export class Dispatcher implements LocalWorker {
 
   handOff(): { leaseFor(accountId: string, webhookId: string): Lease | null } {
     const room = this.held.promises();
-    const lease: Lease = { owner: this.deps.owner, token: this.handOffToken, expiresAt: new Date(this.deps.clock.now().getTime() + this.deps.config.leaseMs) };
+    const lease: Lease = {
+      owner: this.deps.owner,
+      token: this.handOffToken,
+      expiresAt: new Date(this.deps.clock.now().getTime() + this.deps.config.leaseMs),
+    };
     return { leaseFor: (accountId, webhookId) => (this.started && !this.stopping && room(webhookId, accountId) ? lease : null) };
   }
 
@@ -171,7 +175,11 @@ export class Dispatcher implements LocalWorker {
       await this.claims.running;
       const unstarted = [...this.ready.values()].flat();
       this.ready.clear();
-      await this.queue.release(unstarted).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not give back unstarted deliveries; their leases run out by themselves'));
+      await this.queue
+        .release(unstarted)
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: error }, 'could not give back unstarted deliveries; their leases run out by themselves'),
+        );
       const inFlight = [...this.running.values()];
       if (inFlight.length > 0) {
         this.deps.logger.info({ inFlight: inFlight.length }, 'waiting for in-flight webhook attempts');
@@ -184,7 +192,11 @@ export class Dispatcher implements LocalWorker {
           this.deps.logger.warn({ inFlight: cut.length }, 'cutting off webhook attempts still in flight');
           this.sender.abortAll();
           await Promise.allSettled(inFlight.map((attempt) => attempt.done));
-          await this.queue.release(cut).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not give back the leases of cut-off attempts; they run out by themselves'));
+          await this.queue
+            .release(cut)
+            .catch((error: unknown) =>
+              this.deps.logger.warn({ err: error }, 'could not give back the leases of cut-off attempts; they run out by themselves'),
+            );
         }
       }
       for (const wait of this.waits) {
@@ -255,7 +267,7 @@ export class Dispatcher implements LocalWorker {
       const due = [...this.ready.values()].map(([first]) => ({ webhookId: first.webhookId, accountId: first.accountId }));
       for (const [webhookId, count] of this.slots.allocate(due)) {
         const waiting = this.ready.get(webhookId)!;
-        for (let started = 0; started < count && waiting.length > 0; ) {
+        for (let started = 0; started < count && waiting.length > 0;) {
           const next = waiting.shift()!;
           // A delivery that waited (behind a slow endpoint) until its lease could run out mid-attempt
           // is let go: it is due again at its lease's end, for whichever worker claims it.
@@ -309,7 +321,9 @@ export class Dispatcher implements LocalWorker {
     const number = delivery.attemptCount + 1;
     const webhook = await this.webhooks.get(delivery.webhookId);
     if (!webhook?.active) {
-      const why = !webhook ? 'the webhook was deleted' : `the webhook is inactive${webhook.disabledReason ? ` (${webhook.disabledReason})` : ''}`;
+      const why = !webhook
+        ? 'the webhook was deleted'
+        : `the webhook is inactive${webhook.disabledReason ? ` (${webhook.disabledReason})` : ''}`;
       return this.unsent(delivery, number, `not sent: ${why}`);
     }
     const now = this.deps.clock.now();
@@ -330,7 +344,14 @@ export class Dispatcher implements LocalWorker {
     this.deps.metrics.attemptDuration.observe(result.durationMs / 1000);
     if (this.deps.logger.isLevelEnabled('debug')) {
       this.deps.logger.debug(
-        { deliveryId: delivery.id, webhookId: delivery.webhookId, attempt: number, status: result.status, error: result.error, durationMs: result.durationMs },
+        {
+          deliveryId: delivery.id,
+          webhookId: delivery.webhookId,
+          attempt: number,
+          status: result.status,
+          error: result.error,
+          durationMs: result.durationMs,
+        },
         'webhook attempt',
       );
     }
@@ -382,7 +403,9 @@ export class Dispatcher implements LocalWorker {
         const giveUp = this.stopping !== undefined || this.deps.clock.now().getTime() + wait >= delivery.leaseExpiresAt.getTime();
         this.deps.logger.warn(
           { err: error, deliveryId: delivery.id, retryInMs: giveUp ? null : wait },
-          giveUp ? 'could not store a webhook attempt; it will be made again once its lease runs out' : 'could not store a webhook attempt; trying again',
+          giveUp
+            ? 'could not store a webhook attempt; it will be made again once its lease runs out'
+            : 'could not store a webhook attempt; trying again',
         );
         if (giveUp) return;
         await this.pause(wait);

@@ -69,7 +69,8 @@ export class EndpointHealth {
   /** How the `holding` slots that `webhookId` holds (attempts, or claimed deliveries) count: suspect, probe, or neither. */
   untrusted(webhookId: string, holding: number): Untrusted {
     const oldest = this.inFlight.get(webhookId)?.[0];
-    if (this.failing.has(webhookId) || (oldest !== undefined && this.clock.now().getTime() - oldest > HEALTHY_ANSWER_MS)) return { suspect: holding, probing: 0 };
+    if (this.failing.has(webhookId) || (oldest !== undefined && this.clock.now().getTime() - oldest > HEALTHY_ANSWER_MS))
+      return { suspect: holding, probing: 0 };
     if (this.answering.has(webhookId)) return TRUSTED;
     return { suspect: Math.max(0, holding - 1), probing: Math.min(holding, 1) };
   }

@@ -79,7 +79,9 @@ export class FairSlots {
     return [...this.byWebhook]
       .filter(
         ([webhookId, count]) =>
-          count >= this.limits.perWebhook || countOf(this.byAccount, this.accountOfWebhook.get(webhookId)!) >= this.accountCap || !lanes.fits(webhookId, count),
+          count >= this.limits.perWebhook ||
+          countOf(this.byAccount, this.accountOfWebhook.get(webhookId)!) >= this.accountCap ||
+          !lanes.fits(webhookId, count),
       )
       .map(([webhookId]) => webhookId);
   }

@@ -19,7 +19,11 @@ const SAMPLE_BUILD_SECONDS = 840;
  * A body for `testWebhook` with the exact shape of a real event of `type`, made-up data (the
  * DeskForge page's example project and build) and fresh ids, so receivers parse it like any other.
  */
-export function sampleEventBody(id: string, type: EventType, createdAt: Date): { projectId: string; buildId: string | null; payload: string } {
+export function sampleEventBody(
+  id: string,
+  type: EventType,
+  createdAt: Date,
+): { projectId: string; buildId: string | null; payload: string } {
   const project = { id: newId('proj', createdAt.getTime()), name: 'My Desktop App' };
   const status = BUILD_STATUS[type];
   if (!status) return { projectId: project.id, buildId: null, payload: serializeEventBody(id, type, createdAt, project) };

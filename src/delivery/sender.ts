@@ -59,7 +59,8 @@ const CLOSED_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 
 /** The first value of header `name` (lower case) in undici's raw [name, value, …] list. */
 function header(rawHeaders: Buffer[], name: string): string | null {
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i].length === name.length && rawHeaders[i].toString('latin1').toLowerCase() === name) return rawHeaders[i + 1].toString('latin1');
+    if (rawHeaders[i].length === name.length && rawHeaders[i].toString('latin1').toLowerCase() === name)
+      return rawHeaders[i + 1].toString('latin1');
   }
   return null;
 }

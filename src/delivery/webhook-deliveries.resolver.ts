@@ -26,6 +26,8 @@ export class WebhookDeliveriesResolver {
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Page<Delivery>> {
-    return readWithin(ctx, () => ctx.services.deliveries.list(accountOf(ctx), { ...args, webhookId: webhook.id }, selectedNodeFields(info)));
+    return readWithin(ctx, () =>
+      ctx.services.deliveries.list(accountOf(ctx), { ...args, webhookId: webhook.id }, selectedNodeFields(info)),
+    );
   }
 }

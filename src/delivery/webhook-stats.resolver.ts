@@ -10,7 +10,8 @@ import { WebhookStatsType } from './webhook-stats.type';
 @Resolver(() => WebhookType)
 export class WebhookStatsResolver {
   @FieldResolver(() => WebhookStatsType, {
-    description: 'Deliveries created since `since` by status now, and the durations of the attempts made since then. An aggregate: it costs 100 nodes of the query budget.',
+    description:
+      'Deliveries created since `since` by status now, and the durations of the attempts made since then. An aggregate: it costs 100 nodes of the query budget.',
   })
   @Extensions(AGGREGATE)
   stats(

@@ -30,13 +30,7 @@ export interface EventBody {
  * The webhook body, serialized once: these bytes are stored, signed, sent and replayed unchanged.
  * Key order follows the DeskForge example (`build` before `project`); project events have no `build` key.
  */
-export function serializeEventBody(
-  id: string,
-  type: EventType,
-  createdAt: Date,
-  project: ProjectData,
-  build?: BuildData,
-): string {
+export function serializeEventBody(id: string, type: EventType, createdAt: Date, project: ProjectData, build?: BuildData): string {
   const data: EventBody['data'] = build
     ? { build, project: { id: project.id, name: project.name } }
     : { project: { id: project.id, name: project.name } };

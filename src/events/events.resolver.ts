@@ -39,7 +39,12 @@ function bodyOf(event: EventSource): EventBody {
 @Resolver(() => EventObjectType)
 export class EventsResolver {
   @Query(() => EventConnection)
-  events(@Args() page: PageArgs, @Args() filter: EventFilterArgs, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<Page<Event>> {
+  events(
+    @Args() page: PageArgs,
+    @Args() filter: EventFilterArgs,
+    @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Page<Event>> {
     return ctx.services.events.list(accountOf(ctx), { ...page, ...filter }, selectedNodeFields(info));
   }
 

@@ -37,7 +37,9 @@ export class EventsService {
 
   /** The position in commit order of the account's published event `id`; null when there is none. */
   async positionOf(accountId: string, id: string): Promise<number | null> {
-    const event = await this.db.reader.getRepository(Event).findOne({ select: ['position'], where: { id: clientId(id), accountId, test: false } });
+    const event = await this.db.reader
+      .getRepository(Event)
+      .findOne({ select: ['position'], where: { id: clientId(id), accountId, test: false } });
     return event?.position ?? null;
   }
 
@@ -45,7 +47,13 @@ export class EventsService {
    * The account's events matching `filter` with positions in (`after`, `upTo`], in commit order,
    * `pageSize` at a time (memory stays bounded however many were missed).
    */
-  async *committedBetween(accountId: string, after: number, upTo: number, filter: EventFilter, pageSize = REPLAY_PAGE): AsyncGenerator<CommittedEvent[]> {
+  async *committedBetween(
+    accountId: string,
+    after: number,
+    upTo: number,
+    filter: EventFilter,
+    pageSize = REPLAY_PAGE,
+  ): AsyncGenerator<CommittedEvent[]> {
     let from = after;
     while (from < upTo) {
       const rows = await this.db.reader.getRepository(Event).find({
@@ -60,7 +68,15 @@ export class EventsService {
         take: pageSize,
       });
       if (rows.length === 0) return;
-      yield rows.map(({ id, type, projectId, createdAt, payload, position }) => ({ id, accountId, type, projectId, createdAt, payload, position: position! }));
+      yield rows.map(({ id, type, projectId, createdAt, payload, position }) => ({
+        id,
+        accountId,
+        type,
+        projectId,
+        createdAt,
+        payload,
+        position: position!,
+      }));
       if (rows.length < pageSize) return;
       from = rows[rows.length - 1].position!;
     }
@@ -68,6 +84,13 @@ export class EventsService {
 
   /** The account's real events: `testWebhook` samples are left out. */
   list(accountId: string, args: PageArgs & EventFilter, select?: ReadonlySet<string>): Promise<Page<Event>> {
-    return paginate(this.db.reader, Event, { accountId, test: false, type: foldEventTypes(args.types), projectId: clientId(args.projectId) }, args, 'createdAt', select);
+    return paginate(
+      this.db.reader,
+      Event,
+      { accountId, test: false, type: foldEventTypes(args.types), projectId: clientId(args.projectId) },
+      args,
+      'createdAt',
+      select,
+    );
   }
 }

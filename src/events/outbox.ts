@@ -58,7 +58,9 @@ export class Outbox {
     const pending: PendingEvent = { event, deliveries: [] };
     tx.defer(this.pending, pending);
     tx.afterCommit(() => {
-      this.signals.eventsCommitted([{ id, accountId, type, projectId: project.id, createdAt, payload: event.payload, position: event.position! }]);
+      this.signals.eventsCommitted([
+        { id, accountId, type, projectId: project.id, createdAt, payload: event.payload, position: event.position! },
+      ]);
       const handed = pending.deliveries.filter((delivery) => delivery.leaseToken !== null);
       if (handed.length > 0) {
         this.worker?.accept(

@@ -60,7 +60,8 @@ export class FeedReader {
         marks.push({ at: now, position: this.changeHead });
         let old: { at: number; position: number } | undefined;
         while (marks.length > 0 && marks[0].at <= now - prune.olderThanMs) old = marks.shift();
-        if (old) prune.run(old.position).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not prune the change feed'));
+        if (old)
+          prune.run(old.position).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not prune the change feed'));
       }, prune.everyMs).unref();
     }
   }

@@ -54,7 +54,10 @@ export function databaseFeedSource(reader: () => DataSource): FeedSource {
       );
     },
     changesAfter(position, limit) {
-      return queryRows(reader(), `SELECT "position", "topic", "body" FROM "changes" WHERE "position" > ? ORDER BY "position" LIMIT ?`, [position, limit]);
+      return queryRows(reader(), `SELECT "position", "topic", "body" FROM "changes" WHERE "position" > ? ORDER BY "position" LIMIT ?`, [
+        position,
+        limit,
+      ]);
     },
   };
 }

@@ -17,7 +17,11 @@ function refusedResult(reason: DomainError): ExecutionResult {
  * refused turn with `RATE_LIMITED`. `patient` executions (a live event's) wait for their turn
  * instead. With a free turn and a synchronous execution, the result comes back synchronously.
  */
-export function budgetedExecute(gate: AccountGate, limits: OperationLimits, patient = false): (args: ExecutionArgs) => PromiseOrValue<ExecutionResult> {
+export function budgetedExecute(
+  gate: AccountGate,
+  limits: OperationLimits,
+  patient = false,
+): (args: ExecutionArgs) => PromiseOrValue<ExecutionResult> {
   return (args) => {
     const context = args.contextValue as GraphQLContext | undefined;
     const run = (): PromiseOrValue<ExecutionResult> => {

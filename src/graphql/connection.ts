@@ -71,7 +71,8 @@ export function selectedNodeFields(info: GraphQLResolveInfo): Set<string> {
   for (const connection of info.fieldNodes) {
     visit(connection.selectionSet, (field) => {
       if (field.name.value === 'nodes') visit(field.selectionSet, addNodeField);
-      if (field.name.value === 'edges') visit(field.selectionSet, (edge) => edge.name.value === 'node' && visit(edge.selectionSet, addNodeField));
+      if (field.name.value === 'edges')
+        visit(field.selectionSet, (edge) => edge.name.value === 'node' && visit(edge.selectionSet, addNodeField));
     });
   }
   return names;

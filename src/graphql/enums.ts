@@ -7,7 +7,10 @@ import { EventType } from '../events/event-type';
  * The domain enums carry the lowercase wire names as values; GraphQL shows their upper-case keys.
  * Registering them here keeps the domain free of GraphQL.
  */
-registerEnumType(EventType, { name: 'EventType', description: 'What happened; the webhook body carries the dotted name (build.succeeded).' });
+registerEnumType(EventType, {
+  name: 'EventType',
+  description: 'What happened; the webhook body carries the dotted name (build.succeeded).',
+});
 registerEnumType(BuildStatus, { name: 'BuildStatus' });
 registerEnumType(Platform, { name: 'Platform' });
 registerEnumType(Arch, { name: 'Arch' });

@@ -34,7 +34,8 @@ export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const unwrapped = unwrapResolverError(error);
     // A domain error wrapped outside any field (a refused turn, a stopped budget) has no path to unwrap by.
-    const original = unwrapped instanceof GraphQLError && unwrapped.originalError instanceof DomainError ? unwrapped.originalError : unwrapped;
+    const original =
+      unwrapped instanceof GraphQLError && unwrapped.originalError instanceof DomainError ? unwrapped.originalError : unwrapped;
     const base = { locations: formatted.locations, path: formatted.path };
     if (original instanceof DomainError) {
       const extensions: Record<string, unknown> = { code: original.code };

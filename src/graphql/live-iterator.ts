@@ -195,17 +195,14 @@ export class ConnectionFeed implements LiveFeed {
 
   private iterate<K extends keyof BusTopics>(listen: (push: (message: BusTopics[K]) => void) => Unsubscribe): LiveIterator<BusTopics[K]> {
     const { bufferSize, onOverflow, onActiveChange } = this.options;
-    const iterator: LiveIterator<BusTopics[K]> = new LiveIterator<BusTopics[K]>(
-      listen,
-      {
-        bufferSize,
-        onOverflow,
-        onEnd: () => {
-          this.open.delete(iterator);
-          onActiveChange(-1);
-        },
+    const iterator: LiveIterator<BusTopics[K]> = new LiveIterator<BusTopics[K]>(listen, {
+      bufferSize,
+      onOverflow,
+      onEnd: () => {
+        this.open.delete(iterator);
+        onActiveChange(-1);
       },
-    );
+    });
     this.open.add(iterator);
     onActiveChange(1);
     return iterator;

@@ -103,7 +103,11 @@ export class OperationBudget {
   count(bytes: number): void {
     this.bytes += bytes;
     if (this.bytes > 2 * this.limits.resultBytes) {
-      this.stop(new ResponseTooLarge(`The result would be larger than ${this.limits.resultBytes / 1_000_000} MB. Ask for smaller pages or fewer fields.`));
+      this.stop(
+        new ResponseTooLarge(
+          `The result would be larger than ${this.limits.resultBytes / 1_000_000} MB. Ask for smaller pages or fewer fields.`,
+        ),
+      );
       this.check();
     }
   }

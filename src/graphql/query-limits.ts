@@ -29,7 +29,10 @@ const report = {
 
 /** Depth and alias limits, checked during validation. The cost needs the variables: see `costLimitError`. */
 export function queryLimitRules(limits: LimitsConfig): ValidationRule[] {
-  return [maxDepthRule({ n: limits.queryDepth, ignoreIntrospection: true, ...report }), maxAliasesRule({ n: limits.queryAliases, ...report })] as ValidationRule[];
+  return [
+    maxDepthRule({ n: limits.queryDepth, ignoreIntrospection: true, ...report }),
+    maxAliasesRule({ n: limits.queryAliases, ...report }),
+  ] as ValidationRule[];
 }
 
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
@@ -50,7 +53,12 @@ export const AGGREGATE = { aggregate: true } as const;
  * at most 100 (lists refuse more). Other fields and introspection cost nothing. Fragments are costed
  * once each, so the work is linear in the document's size.
  */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables): number {
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Variables,
+): number {
   const operation = getOperationAST(document, operationName);
   if (!operation) return 0;
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -94,16 +102,27 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, ope
    * The cost of `selectionSet` on `parentType`, evaluated `times` times; `page` is set when the parent
    * is a connection of that page size, whose `nodes` and `edges` are then evaluated `page` times more.
    */
-  const selectionCost = (selectionSet: SelectionSetNode, parentType: GraphQLNamedType | null | undefined, times: number, page?: number): number => {
+  const selectionCost = (
+    selectionSet: SelectionSetNode,
+    parentType: GraphQLNamedType | null | undefined,
+    times: number,
+    page?: number,
+  ): number => {
     let total = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         total += times * fragmentCost(selection.name.value, page);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        total += selectionCost(selection.selectionSet, selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType, times, page);
+        total += selectionCost(
+          selection.selectionSet,
+          selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType,
+          times,
+          page,
+        );
       } else {
         // Meta fields (`__typename`, `__schema`, `__type`) are not among the type's fields.
-        const definition = isObjectType(parentType) || isInterfaceType(parentType) ? parentType.getFields()[selection.name.value] : undefined;
+        const definition =
+          isObjectType(parentType) || isInterfaceType(parentType) ? parentType.getFields()[selection.name.value] : undefined;
         if (!definition) continue;
         const type = getNamedType(definition.type);
         const name = selection.name.value;

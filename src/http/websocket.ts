@@ -200,7 +200,10 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
       }
       const open = perAccount.get(viewer.accountId) ?? 0;
       if (open >= limits.liveConnectionsPerAccount) {
-        ctx.extra.socket.close(LiveCloseCode.TooManyConnections, `An account may hold ${limits.liveConnectionsPerAccount} live connections at once`);
+        ctx.extra.socket.close(
+          LiveCloseCode.TooManyConnections,
+          `An account may hold ${limits.liveConnectionsPerAccount} live connections at once`,
+        );
         return false;
       }
       perAccount.set(viewer.accountId, open + 1);

@@ -21,7 +21,12 @@ interface EventNode {
 }
 
 /** Close codes after which connecting again cannot help: the key is refused, or the two sides do not speak the same protocol. */
-const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.Forbidden, CloseCode.Unauthorized, CloseCode.BadRequest, CloseCode.SubprotocolNotAcceptable]);
+const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.Forbidden,
+  CloseCode.Unauthorized,
+  CloseCode.BadRequest,
+  CloseCode.SubprotocolNotAcceptable,
+]);
 
 /** The stream cannot go on: the key was refused, or the service refused the subscription. */
 export class StreamFatal extends Error {}
@@ -115,7 +120,9 @@ export class EventStream {
       if (connected) failures = 0;
       const delay = (this.options.reconnectDelayMs ?? reconnectDelayMs)(failures);
       failures += 1;
-      this.options.onStatus(`${connected ? 'connection lost' : `cannot connect to ${this.options.url.href}`} (${describe(end)}); reconnecting in ${(delay / 1000).toFixed(1)} s`);
+      this.options.onStatus(
+        `${connected ? 'connection lost' : `cannot connect to ${this.options.url.href}`} (${describe(end)}); reconnecting in ${(delay / 1000).toFixed(1)} s`,
+      );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.wake = () => {
@@ -219,7 +226,10 @@ export class EventStream {
             else reject(new StreamFatal(`the service refused the events subscription: ${graphqlErrors(result.errors ?? [])}`));
           },
           // A close event (not GraphQL errors) is a dropped connection: `run()` resumes.
-          error: (error) => (Array.isArray(error) ? reject(new StreamFatal(`the service refused the events subscription: ${graphqlErrors(error)}`)) : resolve()),
+          error: (error) =>
+            Array.isArray(error)
+              ? reject(new StreamFatal(`the service refused the events subscription: ${graphqlErrors(error)}`))
+              : resolve(),
           complete: () => resolve(),
         },
       );
@@ -235,7 +245,11 @@ export class EventStream {
     const nodes: EventNode[] = [];
     let after: string | null = null;
     do {
-      const page: { events: { nodes: EventNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await request(client, EVENTS_PAGE, { types, after });
+      const page: { events: { nodes: EventNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await request(
+        client,
+        EVENTS_PAGE,
+        { types, after },
+      );
       nodes.push(...page.events.nodes);
       after = page.events.pageInfo.hasNextPage ? page.events.pageInfo.endCursor : null;
     } while (after !== null);
@@ -266,7 +280,8 @@ class ConnectionClosed extends Error {}
 function request<T>(client: Client, query: string, variables: Record<string, unknown>): Promise<T> {
   return new Promise((resolve, reject) => {
     let result: FormattedExecutionResult<T, unknown> | undefined;
-    const refused = (errors: ReadonlyArray<{ message: string }>) => new StreamFatal(`the service refused a query: ${graphqlErrors(errors)}`);
+    const refused = (errors: ReadonlyArray<{ message: string }>) =>
+      new StreamFatal(`the service refused a query: ${graphqlErrors(errors)}`);
     client.subscribe<T>(
       { query, variables },
       {

@@ -91,7 +91,9 @@ function eventsOption(raw: string): EventType[] {
   const names = raw.split(',').map((name) => name.trim());
   const unknown = names.filter((name) => !isEventType(name));
   if (unknown.length > 0) {
-    throw new UsageError(`--events: unknown event ${unknown.map((name) => `"${name}"`).join(', ')}; the names are ${ALL_EVENT_TYPES.join(', ')}`);
+    throw new UsageError(
+      `--events: unknown event ${unknown.map((name) => `"${name}"`).join(', ')}; the names are ${ALL_EVENT_TYPES.join(', ')}`,
+    );
   }
   return foldEventTypes(names as EventType[])!;
 }
@@ -137,6 +139,7 @@ export function parseListenOptions(argv: readonly string[], env: Readonly<Record
   const events = values.events === undefined ? null : eventsOption(values.events);
   const secret = secretOption(values.secret);
   const apiKey = env.DESKFORGE_API_KEY?.trim();
-  if (!apiKey) throw new UsageError('DESKFORGE_API_KEY is not set: put an API key of the account in it (npm run --silent account:create prints one)');
+  if (!apiKey)
+    throw new UsageError('DESKFORGE_API_KEY is not set: put an API key of the account in it (npm run --silent account:create prints one)');
   return { apiKey, forwardTo, serviceUrl, events, secret, json: values.json ?? false };
 }

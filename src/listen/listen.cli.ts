@@ -26,7 +26,12 @@ function options(): ListenOptions {
 
 async function main(): Promise<void> {
   const listen = options();
-  const forwarder = new Forwarder({ url: listen.forwardTo, secret: listen.secret, timeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS, clock: systemClock });
+  const forwarder = new Forwarder({
+    url: listen.forwardTo,
+    secret: listen.secret,
+    timeoutMs: DEFAULT_WEBHOOK_TIMEOUT_MS,
+    clock: systemClock,
+  });
   const stream = new EventStream({
     url: listen.serviceUrl,
     apiKey: listen.apiKey,

@@ -25,11 +25,7 @@ export class ProjectsResolver {
   }
 
   @Mutation(() => ProjectType)
-  updateProject(
-    @Arg('id', () => ID) id: string,
-    @Arg('input') input: UpdateProjectInput,
-    @Ctx() ctx: GraphQLContext,
-  ): Promise<Project> {
+  updateProject(@Arg('id', () => ID) id: string, @Arg('input') input: UpdateProjectInput, @Ctx() ctx: GraphQLContext): Promise<Project> {
     return ctx.services.projects.update(accountOf(ctx), id, input);
   }
 

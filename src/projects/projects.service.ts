@@ -29,7 +29,14 @@ export class ProjectsService {
     const description = checkDescription(input.description);
     return this.db.writes.write(async (tx) => {
       const now = this.clock.now();
-      const project = tx.manager.create(Project, { id: newId('proj', now.getTime()), accountId, name, description, createdAt: now, updatedAt: now });
+      const project = tx.manager.create(Project, {
+        id: newId('proj', now.getTime()),
+        accountId,
+        name,
+        description,
+        createdAt: now,
+        updatedAt: now,
+      });
       await tx.manager.insert(Project, project);
       this.outbox.record(tx, accountId, EventType.PROJECT_CREATED, project);
       return project;

@@ -38,7 +38,16 @@ const webhookProperties: { [K in keyof WebhookView]: Schema } = {
 };
 const webhook: Schema = { type: 'object', required: Object.keys(webhookProperties), properties: webhookProperties };
 
-const errorCodes = ['BAD_USER_INPUT', 'BAD_REQUEST', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'METHOD_NOT_ALLOWED', 'INTERNAL_SERVER_ERROR'];
+const errorCodes = [
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'UNAUTHENTICATED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'METHOD_NOT_ALLOWED',
+  'INTERNAL_SERVER_ERROR',
+];
 
 const answer = (description: string, schema: string) => ({ description, content: json(ref(schema)) });
 const errorResponse = (description: string) => answer(description, 'Error');
@@ -119,7 +128,10 @@ export function openApiDocument({ bodyBytes }: { bodyBytes: number }): Schema {
         Webhook: webhook,
         CreatedWebhook: {
           ...webhook,
-          properties: { ...webhookProperties, secret: { type: 'string', description: 'The generated secret; present only when none was sent' } },
+          properties: {
+            ...webhookProperties,
+            secret: { type: 'string', description: 'The generated secret; present only when none was sent' },
+          },
         },
         WebhookList: {
           type: 'object',
@@ -129,7 +141,11 @@ export function openApiDocument({ bodyBytes }: { bodyBytes: number }): Schema {
         WebhookDeletion: {
           type: 'object',
           required: ['id', 'deleted', 'message'],
-          properties: { id: { type: 'string' }, deleted: { const: true }, message: { type: 'string', examples: ['Webhook deleted successfully'] } },
+          properties: {
+            id: { type: 'string' },
+            deleted: { const: true },
+            message: { type: 'string', examples: ['Webhook deleted successfully'] },
+          },
         },
         Error: {
           type: 'object',

@@ -48,14 +48,21 @@ function typed(name: string, kind: BodyFieldKind, value: unknown): unknown {
   if (!Array.isArray(value)) throw new InvalidInput(name, `"${name}" must be a list of event names such as "build.succeeded"`);
   const unknown = value.find((item) => !isEventType(item));
   if (unknown !== undefined) {
-    throw new InvalidInput(name, `"${name}" has an unknown event name ${JSON.stringify(unknown)}; the names are ${ALL_EVENT_TYPES.join(', ')}`);
+    throw new InvalidInput(
+      name,
+      `"${name}" has an unknown event name ${JSON.stringify(unknown)}; the names are ${ALL_EVENT_TYPES.join(', ')}`,
+    );
   }
   return value;
 }
 
 /** 400 BAD_REQUEST: the body is missing, empty, or JSON that is not an object. */
 export function notAJsonObject(): RestError {
-  return new RestError(400, 'BAD_REQUEST', 'Request body must be a JSON object such as {"url": "https://…", "events": ["build.succeeded"]}');
+  return new RestError(
+    400,
+    'BAD_REQUEST',
+    'Request body must be a JSON object such as {"url": "https://…", "events": ["build.succeeded"]}',
+  );
 }
 
 /**
@@ -68,7 +75,10 @@ export function createWebhookFields(body: unknown): CreateWebhookFields {
   const given = body as Record<string, unknown>;
   const unknownField = Object.keys(given).find((name) => !Object.hasOwn(CREATE_WEBHOOK_BODY, name));
   if (unknownField !== undefined) {
-    throw new InvalidInput(unknownField, `"${unknownField}" is not a webhook field; the fields are ${Object.keys(CREATE_WEBHOOK_BODY).join(', ')}`);
+    throw new InvalidInput(
+      unknownField,
+      `"${unknownField}" is not a webhook field; the fields are ${Object.keys(CREATE_WEBHOOK_BODY).join(', ')}`,
+    );
   }
   const fields: Record<string, unknown> = {};
   for (const [name, field] of Object.entries<BodyField>(CREATE_WEBHOOK_BODY)) {

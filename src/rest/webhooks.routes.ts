@@ -55,7 +55,10 @@ export function webhooksRouter(services: RestServices, bodyBytes: number): Route
       const fields = createWebhookFields(req.body);
       const { webhook, secret } = await webhooks.create(accountIdOf(res), fields);
       const generated = fields.secret === undefined ? { secret } : {};
-      res.status(201).location(`/webhooks/${webhook.id}`).json({ ...webhookView(webhook), ...generated });
+      res
+        .status(201)
+        .location(`/webhooks/${webhook.id}`)
+        .json({ ...webhookView(webhook), ...generated });
     })
     .all(methodNotAllowed('GET, POST'));
 

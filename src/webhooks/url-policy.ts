@@ -8,9 +8,7 @@ export const MAX_URL_LENGTH = 2048;
 export type Resolver = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 
 export const systemResolver: Resolver = (hostname) =>
-  new Promise((resolve, reject) =>
-    dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
-  );
+  new Promise((resolve, reject) => dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
 
 /**
  * IPv6 prefixes whose last 32 bits are an IPv4 address that traffic reaches: IPv4-mapped

@@ -44,7 +44,11 @@ export class CreateWebhookInput {
   @Field(() => [EventType], { description: 'At least one; duplicates are folded.' })
   events: EventType[];
 
-  @Field(() => String, { nullable: true, description: '16 to 256 characters; one starting with whsec_ must be base64 of 24 to 64 bytes (Standard Webhooks). Generated as whsec_… when omitted.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      '16 to 256 characters; one starting with whsec_ must be base64 of 24 to 64 bytes (Standard Webhooks). Generated as whsec_… when omitted.',
+  })
   secret?: string | null;
 
   @Field(() => String, { nullable: true })

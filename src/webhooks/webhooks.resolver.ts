@@ -39,11 +39,7 @@ export class WebhooksResolver {
   }
 
   @Mutation(() => WebhookType)
-  updateWebhook(
-    @Arg('id', () => ID) id: string,
-    @Arg('input') input: UpdateWebhookInput,
-    @Ctx() ctx: GraphQLContext,
-  ): Promise<Webhook> {
+  updateWebhook(@Arg('id', () => ID) id: string, @Arg('input') input: UpdateWebhookInput, @Ctx() ctx: GraphQLContext): Promise<Webhook> {
     return ctx.services.webhooks.update(accountOf(ctx), id, input);
   }
 

@@ -68,7 +68,12 @@ describe('authentication and API keys', () => {
     expect(stored[0].keyHash).toMatch(/^[0-9a-f]{64}$/);
     expect(stored[0].keyHash).not.toContain(key.slice(4));
 
-    const revoked = await gqlOk(server.url, 'mutation ($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }', { id: apiKey.id }, acme.apiKey);
+    const revoked = await gqlOk(
+      server.url,
+      'mutation ($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }',
+      { id: apiKey.id },
+      acme.apiKey,
+    );
     expect(revoked.revokeApiKey.revokedAt).not.toBeNull();
     const after = await gql(server.url, '{ viewer { name } }', {}, key);
     expect(after.status).toBe(401);

@@ -25,11 +25,20 @@ describe('build lifecycle', () => {
   const start = (id: string, key = acme.apiKey) => gql(server.url, START_BUILD, { id }, key);
   const complete = (id: string, input: Record<string, unknown>, key = acme.apiKey) => gql(server.url, COMPLETE_BUILD, { id, input }, key);
   const eventCount = async () => (await sql(server.app.db.reader, 'SELECT count(*) AS n FROM events'))[0].n as number;
-  const statusOf = async (id: string) => (await gqlOk(server.url, 'query ($id: ID!) { build(id: $id) { status } }', { id }, acme.apiKey)).build.status;
+  const statusOf = async (id: string) =>
+    (await gqlOk(server.url, 'query ($id: ID!) { build(id: $id) { status } }', { id }, acme.apiKey)).build.status;
 
   it('runs QUEUED → RUNNING → SUCCESS with times and a whole-second duration', async () => {
     const queued = (await queue({ platform: 'WINDOWS', arch: 'X64', version: '2.3.4' })).data.queueBuild;
-    expect(queued).toMatchObject({ status: 'QUEUED', platform: 'WINDOWS', arch: 'X64', version: '2.3.4', startedAt: null, finishedAt: null, duration: null });
+    expect(queued).toMatchObject({
+      status: 'QUEUED',
+      platform: 'WINDOWS',
+      arch: 'X64',
+      version: '2.3.4',
+      startedAt: null,
+      finishedAt: null,
+      duration: null,
+    });
     expect(queued.id).toMatch(/^build_/);
     clock.advance(5_000);
     const started = (await start(queued.id)).data.startBuild;
@@ -46,7 +55,12 @@ describe('build lifecycle', () => {
     expect(read.build).toMatchObject({ status: 'SUCCESS', duration: 840, project: { id: projectId, name: 'My Desktop App' } });
     expect(Date.parse(read.build.finishedAt) - Date.parse(read.build.startedAt)).toBe(840_400);
     // A list asked only for a computed field still reads what computes it.
-    const listed = await gqlOk(server.url, 'query ($p: ID!) { project(id: $p) { builds(first: 100) { nodes { duration } } } }', { p: projectId }, acme.apiKey);
+    const listed = await gqlOk(
+      server.url,
+      'query ($p: ID!) { project(id: $p) { builds(first: 100) { nodes { duration } } } }',
+      { p: projectId },
+      acme.apiKey,
+    );
     expect(listed.project.builds.nodes).toContainEqual({ duration: 840 });
   });
 
@@ -126,7 +140,9 @@ describe('build lifecycle', () => {
     });
     expect(errorOf(await complete(id, { status: 'SUCCESS', artifactUrl: 'not a url' }))).toMatchObject({ field: 'artifactUrl' });
     expect(errorOf(await complete(id, { status: 'SUCCESS', error: 'nope' }))).toMatchObject({ field: 'error' });
-    expect(errorOf(await complete(id, { status: 'FAILED', artifactUrl: 'https://x.example.com/a' }))).toMatchObject({ field: 'artifactUrl' });
+    expect(errorOf(await complete(id, { status: 'FAILED', artifactUrl: 'https://x.example.com/a' }))).toMatchObject({
+      field: 'artifactUrl',
+    });
     expect(await statusOf(id)).toBe('RUNNING');
   });
 

@@ -19,12 +19,25 @@ describe('build mutations racing deleteProject', () => {
   const ctx = useServerWithAccount();
 
   const queueOn = async (projectId: string) =>
-    (await gqlOk(ctx.server.url, QUEUE_BUILD, { input: { projectId, version: '1.0.0', platform: 'MAC', arch: 'ARM64' } }, ctx.account.apiKey)).queueBuild.id as string;
+    (
+      await gqlOk(
+        ctx.server.url,
+        QUEUE_BUILD,
+        { input: { projectId, version: '1.0.0', platform: 'MAC', arch: 'ARM64' } },
+        ctx.account.apiKey,
+      )
+    ).queueBuild.id as string;
   const eventsOf = async (type: string, projectId: string) =>
-    (await sql(ctx.server.app.db.reader, 'SELECT count(*) AS n FROM events WHERE type = ? AND "projectId" = ?', [type, projectId]))[0].n as number;
+    (await sql(ctx.server.app.db.reader, 'SELECT count(*) AS n FROM events WHERE type = ? AND "projectId" = ?', [type, projectId]))[0]
+      .n as number;
 
   /** `mutation` and `deleteProject`, the one named `first` queued first, committed in one group; the deletion must succeed. */
-  async function race(first: 'mutation' | 'delete', projectId: string, mutation: string, variables: Record<string, unknown>): Promise<GraphQLResponse> {
+  async function race(
+    first: 'mutation' | 'delete',
+    projectId: string,
+    mutation: string,
+    variables: Record<string, unknown>,
+  ): Promise<GraphQLResponse> {
     const sendMutation = () => gql(ctx.server.url, mutation, variables, ctx.account.apiKey);
     const sendDelete = () => gql(ctx.server.url, DELETE_PROJECT, { id: projectId }, ctx.account.apiKey);
     const answers = await commitTogether(ctx.server, first === 'mutation' ? [sendMutation, sendDelete] : [sendDelete, sendMutation]);
@@ -36,7 +49,12 @@ describe('build mutations racing deleteProject', () => {
   const codes = (answer: GraphQLResponse) => answer.errors?.map((error) => error.extensions?.code);
 
   /** What committed, with the project as it was, and its event. */
-  async function expectCommitted(answer: GraphQLResponse, field: string, project: { id: string; name: string }, eventType: string): Promise<void> {
+  async function expectCommitted(
+    answer: GraphQLResponse,
+    field: string,
+    project: { id: string; name: string },
+    eventType: string,
+  ): Promise<void> {
     expect(codes(answer)).toBeUndefined();
     expect(answer.data[field].project).toMatchObject({ id: project.id, name: project.name, description: null });
     expect(await eventsOf(eventType, project.id)).toBe(1);
@@ -53,9 +71,13 @@ describe('build mutations racing deleteProject', () => {
   const QUEUE_INPUT = (projectId: string) => ({ input: { projectId, version: '1.0.0', platform: 'MAC', arch: 'ARM64' } });
 
   /** Runs `round` for each order, ROUNDS times, on a fresh project each time. */
-  async function rounds(label: string, round: (first: 'mutation' | 'delete', project: { id: string; name: string }) => Promise<void>): Promise<void> {
+  async function rounds(
+    label: string,
+    round: (first: 'mutation' | 'delete', project: { id: string; name: string }) => Promise<void>,
+  ): Promise<void> {
     for (const first of ORDERS) {
-      for (let n = 0; n < ROUNDS; n += 1) await round(first, await createProject(ctx.server.url, ctx.account.apiKey, `${label} race ${first} ${n}`));
+      for (let n = 0; n < ROUNDS; n += 1)
+        await round(first, await createProject(ctx.server.url, ctx.account.apiKey, `${label} race ${first} ${n}`));
     }
   }
 
@@ -90,10 +112,15 @@ describe('build mutations racing deleteProject', () => {
     await rounds('Update', async (first, project) => {
       await queueOn(project.id);
       const name = `Renamed ${project.id}`;
-      const answer = await race(first, project.id, 'mutation ($id: ID!, $name: String!) { updateProject(id: $id, input: { name: $name }) { id name builds { totalCount } } }', {
-        id: project.id,
-        name,
-      });
+      const answer = await race(
+        first,
+        project.id,
+        'mutation ($id: ID!, $name: String!) { updateProject(id: $id, input: { name: $name }) { id name builds { totalCount } } }',
+        {
+          id: project.id,
+          name,
+        },
+      );
       if (first === 'delete') return expectRefused(answer, project, 'project.updated');
       expect(codes(answer)).toBeUndefined();
       expect(answer.data.updateProject).toEqual({ id: project.id, name, builds: { totalCount: 0 } });
@@ -131,7 +158,12 @@ describe('build mutations racing deleteProject', () => {
       return page;
     });
     try {
-      const answer = await gql(ctx.server.url, 'query ($id: ID!) { project(id: $id) { builds { nodes { id project { id } } } } }', { id: project.id }, ctx.account.apiKey);
+      const answer = await gql(
+        ctx.server.url,
+        'query ($id: ID!) { project(id: $id) { builds { nodes { id project { id } } } } }',
+        { id: project.id },
+        ctx.account.apiKey,
+      );
       expect(codes(answer)).toEqual(['NOT_FOUND']);
       expect(answer.errors![0].path).toEqual(['project', 'builds', 'nodes', 0, 'project']);
       expect(answer.data).toEqual({ project: null });

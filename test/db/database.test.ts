@@ -20,7 +20,9 @@ describe('DATABASE_PATH=:memory:', () => {
       const held = new Promise<void>((resolve) => (open = resolve));
       let inserted = false;
       const write = db.writes.write(async ({ manager }) => {
-        await manager.query(`INSERT INTO "accounts" ("id", "name", "createdAt") VALUES ('acc_uncommitted', 'Uncommitted', '2024-01-01 00:00:00.000')`);
+        await manager.query(
+          `INSERT INTO "accounts" ("id", "name", "createdAt") VALUES ('acc_uncommitted', 'Uncommitted', '2024-01-01 00:00:00.000')`,
+        );
         inserted = true;
         await held;
         throw new Error('rolled back on purpose');
@@ -41,7 +43,9 @@ describe('DATABASE_PATH=:memory:', () => {
     const file = await fileOf(first.dataSource);
     try {
       await first.writes.write(({ manager }) =>
-        manager.query(`INSERT INTO "accounts" ("id", "name", "createdAt") VALUES ('acc_committed', 'Committed', '2024-01-01 00:00:00.000')`),
+        manager.query(
+          `INSERT INTO "accounts" ("id", "name", "createdAt") VALUES ('acc_committed', 'Committed', '2024-01-01 00:00:00.000')`,
+        ),
       );
       for (let n = 0; n < 4; n += 1) expect(await first.reader.query('SELECT id FROM accounts')).toEqual([{ id: 'acc_committed' }]);
       expect(await second.reader.query('SELECT id FROM accounts')).toEqual([]);
@@ -68,7 +72,10 @@ describe('WAL checkpoints (SQLite)', () => {
         await manager.query('CREATE TABLE "filler" ("body" TEXT NOT NULL)');
         for (let i = 0; i < 20; i += 1) await manager.query('INSERT INTO "filler" ("body") VALUES (?)', ['x'.repeat(100_000)]);
       });
-      await waitFor(() => statSync(file).size >= before + 2_000_000, { what: 'the main database file to receive the WAL pages', timeoutMs: 5_000 });
+      await waitFor(() => statSync(file).size >= before + 2_000_000, {
+        what: 'the main database file to receive the WAL pages',
+        timeoutMs: 5_000,
+      });
     } finally {
       await db.close();
       rmSync(dir, { recursive: true, force: true });

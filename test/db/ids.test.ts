@@ -38,16 +38,29 @@ describe('ids', () => {
     try {
       const account = await createAccount(server.app);
       const key = await gqlOk(server.url, 'mutation { createApiKey(name: "ci") { apiKey { id } } }', {}, account.apiKey);
-      const webhook = await createWebhook(server.url, account.apiKey, { url: 'https://receiver.example.com/hook', events: ['PROJECT_CREATED', 'BUILD_SUCCEEDED'] });
+      const webhook = await createWebhook(server.url, account.apiKey, {
+        url: 'https://receiver.example.com/hook',
+        events: ['PROJECT_CREATED', 'BUILD_SUCCEEDED'],
+      });
       const project = await createProject(server.url, account.apiKey);
-      const build = await gqlOk(server.url, QUEUE_BUILD, { input: { projectId: project.id, version: '1.0.0', platform: 'MAC', arch: 'ARM64' } }, account.apiKey);
+      const build = await gqlOk(
+        server.url,
+        QUEUE_BUILD,
+        { input: { projectId: project.id, version: '1.0.0', platform: 'MAC', arch: 'ARM64' } },
+        account.apiKey,
+      );
       const test = await gqlOk(
         server.url,
         'mutation ($id: ID!) { testWebhook(id: $id, type: BUILD_SUCCEEDED) { id event { id payload } } }',
         { id: webhook.id },
         account.apiKey,
       );
-      const deliveries = await gqlOk(server.url, 'query ($id: ID) { deliveries(webhookId: $id) { nodes { id } } }', { id: webhook.id }, account.apiKey);
+      const deliveries = await gqlOk(
+        server.url,
+        'query ($id: ID) { deliveries(webhookId: $id) { nodes { id } } }',
+        { id: webhook.id },
+        account.apiKey,
+      );
       const ids = {
         account: account.accountId,
         apiKey: key.createApiKey.apiKey.id,

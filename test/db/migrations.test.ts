@@ -27,7 +27,17 @@ describe('migrations', () => {
     const db = await openDatabase(join(dir, 'fresh.sqlite'), appDatabaseSchema);
     const tables = (await schemaOf(db.dataSource)).map((row) => row.name);
     expect(tables).toEqual(
-      expect.arrayContaining(['accounts', 'api_keys', 'webhooks', 'projects', 'builds', 'events', 'deliveries', 'delivery_attempts', 'migrations']),
+      expect.arrayContaining([
+        'accounts',
+        'api_keys',
+        'webhooks',
+        'projects',
+        'builds',
+        'events',
+        'deliveries',
+        'delivery_attempts',
+        'migrations',
+      ]),
     );
     const applied = await db.dataSource.query('SELECT name FROM migrations');
     expect(applied).toHaveLength(migrations.length);

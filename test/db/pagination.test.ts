@@ -17,7 +17,11 @@ describe('paginate', () => {
     server = await startTestServer();
     const account = await createAccount(server.app);
     accountId = account.accountId;
-    await createWebhook(server.url, account.apiKey, { url: 'http://127.0.0.1:9/a', events: ['BUILD_FAILED', 'BUILD_QUEUED'], description: 'd' });
+    await createWebhook(server.url, account.apiKey, {
+      url: 'http://127.0.0.1:9/a',
+      events: ['BUILD_FAILED', 'BUILD_QUEUED'],
+      description: 'd',
+    });
     await createWebhook(server.url, account.apiKey, { url: 'http://127.0.0.1:9/b', events: ['PROJECT_CREATED'], active: false });
     const project = await createProject(server.url, account.apiKey);
     await runBuild(server.url, account.apiKey, project.id);
@@ -33,7 +37,9 @@ describe('paginate', () => {
     ['deliveries', Delivery, 'createdAt'],
   ] as const)('hydrates %s exactly as TypeORM does', async (_name, entity, sort) => {
     const reader = server.app.db.reader;
-    const expected = await reader.getRepository<ObjectLiteral>(entity).find({ where: { accountId }, order: { [sort]: 'DESC', id: 'DESC' } });
+    const expected = await reader
+      .getRepository<ObjectLiteral>(entity)
+      .find({ where: { accountId }, order: { [sort]: 'DESC', id: 'DESC' } });
     expect(expected.length).toBeGreaterThan(0);
     const page = await paginate<any>(reader, entity, { accountId }, { first: 100 }, sort);
     expect(page.nodes).toEqual(expected);
@@ -47,7 +53,12 @@ describe('paginate', () => {
     const second = await paginate<Event>(reader, Event, { accountId }, { first: 2, after: all.pageInfo.endCursor });
     expect(await second.totalCount()).toBe(await all.totalCount());
     expect(second.nodes.map((e) => e.id)).not.toContain(all.nodes[0].id);
-    const types = await paginate<Event>(reader, Event, { accountId, type: ['build.failed' as Event['type'], 'project.created' as Event['type']] }, {});
+    const types = await paginate<Event>(
+      reader,
+      Event,
+      { accountId, type: ['build.failed' as Event['type'], 'project.created' as Event['type']] },
+      {},
+    );
     expect(types.nodes.map((e) => e.type).sort()).toEqual(['build.failed', 'project.created']);
     const active = await paginate<Webhook>(reader, Webhook, { accountId, active: false }, {});
     expect(active.nodes.map((w) => w.url)).toEqual(['http://127.0.0.1:9/b']);

@@ -11,7 +11,10 @@ describe('readRows', () => {
 
   it('takes `?` placeholders on either engine', async () => {
     const account = await createAccount(server.app);
-    const rows = await readRows<{ id: string }>(server.app.db.reader, 'SELECT "id" FROM "accounts" WHERE "id" = ? AND "name" = ?', [account.accountId, 'Acme']);
+    const rows = await readRows<{ id: string }>(server.app.db.reader, 'SELECT "id" FROM "accounts" WHERE "id" = ? AND "name" = ?', [
+      account.accountId,
+      'Acme',
+    ]);
     expect(rows).toEqual([{ id: account.accountId }]);
   });
 });

@@ -56,7 +56,8 @@ describe('queryRows on SQLite (write statements kept prepared)', () => {
     db = await openDatabase(join(dir, 'db.sqlite'), appDatabaseSchema);
     await queryRows(db.dataSource, 'CREATE TABLE "notes" ("id" TEXT PRIMARY KEY, "body" TEXT NOT NULL)');
     // Counts the statements the kept path prepares on the writing connection.
-    const handle = (db.dataSource.driver as unknown as { databaseConnection: { prepare: (sql: string, ...rest: unknown[]) => unknown } }).databaseConnection;
+    const handle = (db.dataSource.driver as unknown as { databaseConnection: { prepare: (sql: string, ...rest: unknown[]) => unknown } })
+      .databaseConnection;
     const prepare = handle.prepare.bind(handle);
     handle.prepare = (sql, ...rest) => {
       prepares.push(sql);
@@ -94,7 +95,13 @@ describe('queryRows on SQLite (write statements kept prepared)', () => {
     const ids = Array.from({ length: 400 }, (_, i) => `long-${i}`);
     const long = `INSERT INTO "notes" ("id", "body") VALUES ${ids.map(() => '(?, ?)').join(', ')} RETURNING "id"`;
     expect(long.length).toBeGreaterThan(MAX_KEPT_SQL);
-    const rows = await db.writes.write(async ({ manager }) => queryRows<{ id: string }>(manager, long, ids.flatMap((id) => [id, 'x'])));
+    const rows = await db.writes.write(async ({ manager }) =>
+      queryRows<{ id: string }>(
+        manager,
+        long,
+        ids.flatMap((id) => [id, 'x']),
+      ),
+    );
     expect(rows).toHaveLength(400);
     expect(prepares).toEqual([]);
   });

@@ -59,7 +59,10 @@ describe('group commit', () => {
     await sql(db.dataSource, 'CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
     await sql(db.dataSource, 'CREATE TABLE parents (id TEXT PRIMARY KEY)');
     // Checked only at COMMIT: a violation makes the whole transaction unable to commit.
-    await sql(db.dataSource, 'CREATE TABLE children (id TEXT PRIMARY KEY, "parentId" TEXT REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)');
+    await sql(
+      db.dataSource,
+      'CREATE TABLE children (id TEXT PRIMARY KEY, "parentId" TEXT REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)',
+    );
   });
   afterAll(async () => {
     await db.close();
@@ -194,7 +197,11 @@ describe('group commit', () => {
       const batcher: WriteBatcher<string, string> = {
         async run(manager, ids) {
           runs.push(ids);
-          const rows = await sql(manager, `INSERT INTO notes (id, body) VALUES ${ids.map(() => '(?, ?)').join(', ')} RETURNING id, body`, ids.flatMap((id) => [id, `body ${id}`]));
+          const rows = await sql(
+            manager,
+            `INSERT INTO notes (id, body) VALUES ${ids.map(() => '(?, ?)').join(', ')} RETURNING id, body`,
+            ids.flatMap((id) => [id, `body ${id}`]),
+          );
           const bodies = new Map(rows.map((row: { id: string; body: string }) => [row.id, row.body]));
           return ids.map((id) => bodies.get(id)!);
         },
@@ -207,15 +214,23 @@ describe('group commit', () => {
       const holder = holdQueue();
       const effects: string[] = [];
       const batched = (id: string) =>
-        db.writes.writeBatched(batcher, id, (tx, body) => {
-          tx.afterCommit(() => effects.push(id));
-          return body.toUpperCase();
-        }, { aheadOfDeferred: true });
+        db.writes.writeBatched(
+          batcher,
+          id,
+          (tx, body) => {
+            tx.afterCommit(() => effects.push(id));
+            return body.toUpperCase();
+          },
+          { aheadOfDeferred: true },
+        );
       const results = Promise.all([batched('a'), batched('b'), db.writes.write(insertNote('plain')), batched('c'), batched('d')]);
       holder.release();
       expect(await results).toEqual(['BODY A', 'BODY B', [], 'BODY C', 'BODY D']);
       // A plain write between them starts a new batch: the batch never runs ahead of a write queued before it.
-      expect(runs).toEqual([['a', 'b'], ['c', 'd']]);
+      expect(runs).toEqual([
+        ['a', 'b'],
+        ['c', 'd'],
+      ]);
       expect(effects).toEqual(['a', 'b', 'c', 'd']);
       expect(await storedNotes()).toEqual(['a', 'b', 'c', 'd', 'plain']);
     });
@@ -224,7 +239,9 @@ describe('group commit', () => {
       const { batcher, runs } = noteBatcher();
       await db.writes.write(insertNote('taken'));
       const holder = holdQueue();
-      const results = Promise.allSettled(['a', 'taken', 'c'].map((id) => db.writes.writeBatched(batcher, id, (_tx, body) => body, { aheadOfDeferred: true })));
+      const results = Promise.allSettled(
+        ['a', 'taken', 'c'].map((id) => db.writes.writeBatched(batcher, id, (_tx, body) => body, { aheadOfDeferred: true })),
+      );
       holder.release();
       const [a, taken, c] = await results;
       expect(a).toEqual({ status: 'fulfilled', value: 'body a' });
@@ -239,9 +256,14 @@ describe('group commit', () => {
       const holder = holdQueue();
       const results = Promise.allSettled([
         db.writes.writeBatched(batcher, 'a', (_tx, body) => body, { aheadOfDeferred: true }),
-        db.writes.writeBatched(batcher, 'b', () => {
-          throw new Error('b refused');
-        }, { aheadOfDeferred: true }),
+        db.writes.writeBatched(
+          batcher,
+          'b',
+          () => {
+            throw new Error('b refused');
+          },
+          { aheadOfDeferred: true },
+        ),
         db.writes.writeBatched(batcher, 'c', (_tx, body) => body, { aheadOfDeferred: true }),
       ]);
       holder.release();

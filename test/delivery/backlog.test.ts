@@ -70,6 +70,8 @@ describe('a backlog of 200,000 pending deliveries', () => {
     expect(peak).toBeLessThan(300 * MIB);
     // Each delivery arrived once: nothing was in flight at a crash here, so nothing repeats.
     expect(requests).toBe(EVENTS * WEBHOOKS);
-    process.stdout.write(`backlog: healthy after ${healthyAfterMs} ms, peak RSS ${(peak / MIB).toFixed(0)} MiB, drained in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `backlog: healthy after ${healthyAfterMs} ms, peak RSS ${(peak / MIB).toFixed(0)} MiB, drained in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
   }, 480_000);
 });

@@ -54,7 +54,12 @@ describe('crash safety of the compiled server', () => {
     const second = await start(databasePath);
     const ended = await waitFor(
       async () => {
-        const data = await gqlOk(second.url, 'query ($id: ID!) { deliveries(first: 100, webhookId: $id) { nodes { status event { id } } } }', { id: webhook.id }, apiKey);
+        const data = await gqlOk(
+          second.url,
+          'query ($id: ID!) { deliveries(first: 100, webhookId: $id) { nodes { status event { id } } } }',
+          { id: webhook.id },
+          apiKey,
+        );
         const nodes = data.deliveries.nodes as Array<{ status: string; event: { id: string } }>;
         return nodes.every((node) => node.status === 'SUCCEEDED') && nodes;
       },

@@ -52,7 +52,11 @@ describe.each([
     const api = processes[0];
     for (const account of [deadA, deadB]) {
       for (let i = 0; i < DEAD_WEBHOOKS_PER_ACCOUNT; i += 1) {
-        await createWebhook(api.url, account.apiKey, { url: `${dead.url}/${account.accountId}/${i}`, events: ['PROJECT_CREATED'], secret: SECRET });
+        await createWebhook(api.url, account.apiKey, {
+          url: `${dead.url}/${account.accountId}/${i}`,
+          events: ['PROJECT_CREATED'],
+          secret: SECRET,
+        });
       }
     }
     await createWebhook(api.url, healthy.apiKey, { url: rig.receiver.url, events: ['PROJECT_CREATED'], secret: SECRET });
@@ -95,7 +99,9 @@ describe.each([
       .sort((a, b) => a - b);
     expect(latencies).toHaveLength(HEALTHY_EVENTS);
     const p95 = latencies[Math.ceil(0.95 * latencies.length) - 1];
-    process.stdout.write(`dead endpoints, ${roles.join(' + ')}: healthy delivery p50 ${latencies[latencies.length >> 1]} ms, p95 ${p95} ms, max ${latencies.at(-1)} ms\n`);
+    process.stdout.write(
+      `dead endpoints, ${roles.join(' + ')}: healthy delivery p50 ${latencies[latencies.length >> 1]} ms, p95 ${p95} ms, max ${latencies.at(-1)} ms\n`,
+    );
     // The dead endpoints were busy the whole time (else this proves nothing): at 40 slots a worker, 1.5 s each.
     expect(dead.requests.length - before).toBeGreaterThanOrEqual(100);
     expect(p95).toBeLessThanOrEqual(1_200);

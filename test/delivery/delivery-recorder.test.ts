@@ -21,8 +21,13 @@ describe('delivery recorder', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deskforge-recorder-'));
     db = await openDatabase(freshDatabase(dir, 'recorder'), appDatabaseSchema);
-    recorder = new DeliveryRecorder(db, new ChangeLog(systemClock, noSignals), systemClock, new Metrics(), createLogger('silent'), { windowMs: 2, disableAfterFailures: 15 });
-    await sql(db.dataSource, `INSERT INTO events (id, "accountId", type, "projectId", payload, "createdAt", test) VALUES ('evt_1', 'acc_1', 'project.created', 'proj_1', '{}', '2024-01-01 00:00:00.000', FALSE)`,
+    recorder = new DeliveryRecorder(db, new ChangeLog(systemClock, noSignals), systemClock, new Metrics(), createLogger('silent'), {
+      windowMs: 2,
+      disableAfterFailures: 15,
+    });
+    await sql(
+      db.dataSource,
+      `INSERT INTO events (id, "accountId", type, "projectId", payload, "createdAt", test) VALUES ('evt_1', 'acc_1', 'project.created', 'proj_1', '{}', '2024-01-01 00:00:00.000', FALSE)`,
     );
   });
   afterAll(async () => {
@@ -36,7 +41,9 @@ describe('delivery recorder', () => {
     const ids = Array.from({ length: count }, () => `dlv_${(next += 1)}`);
     await db.writes.write(async ({ manager }) => {
       for (const id of ids) {
-        await sql(manager, `INSERT INTO deliveries (id, "accountId", "webhookId", "eventId", status, "attemptCount", "nextAttemptAt", "createdAt", "leaseToken") VALUES (?, 'acc_1', 'wh_1', 'evt_1', 'pending', 0, NULL, '2024-01-01 00:00:00.000', 'lease_1')`,
+        await sql(
+          manager,
+          `INSERT INTO deliveries (id, "accountId", "webhookId", "eventId", status, "attemptCount", "nextAttemptAt", "createdAt", "leaseToken") VALUES (?, 'acc_1', 'wh_1', 'evt_1', 'pending', 0, NULL, '2024-01-01 00:00:00.000', 'lease_1')`,
           [id],
         );
       }
@@ -73,13 +80,17 @@ describe('delivery recorder', () => {
     // transaction: rows of up to 500 messages each, in the order of the outcomes.
     const rows = await sql(db.reader, `SELECT body FROM changes WHERE topic = 'delivery' ORDER BY position`);
     expect(rows.map((row) => JSON.parse(row.body).length)).toEqual([500, 500, 234]);
-    expect(rows.flatMap((row) => JSON.parse(row.body).map((message: { id: string }) => message.id))).toEqual(outcomes.map((outcome) => outcome.delivery.id));
+    expect(rows.flatMap((row) => JSON.parse(row.body).map((message: { id: string }) => message.id))).toEqual(
+      outcomes.map((outcome) => outcome.delivery.id),
+    );
     expect(recorder.backlog).toBe(0);
   });
 
   it('stores nothing for a delivery whose lease was lost, but keeps the request made as history', async () => {
     const [outcome] = await pendingOutcomes(1);
-    await db.writes.write(({ manager }) => sql(manager, `UPDATE deliveries SET "leaseToken" = 'someone_else' WHERE id = ?`, [outcome.delivery.id]));
+    await db.writes.write(({ manager }) =>
+      sql(manager, `UPDATE deliveries SET "leaseToken" = 'someone_else' WHERE id = ?`, [outcome.delivery.id]),
+    );
     await expect(recorder.record(outcome)).resolves.toBe(false);
     const [row] = await sql(db.reader, 'SELECT status, "leaseToken" FROM deliveries WHERE id = ?', [outcome.delivery.id]);
     expect(row).toEqual({ status: 'pending', leaseToken: 'someone_else' });

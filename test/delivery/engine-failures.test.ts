@@ -43,7 +43,12 @@ describe('deleting a webhook with pending deliveries', () => {
       const updates = live.subscribe('subscription ($w: ID) { deliveryUpdated(webhookId: $w) { id status } }', { w: webhook.id });
       await waitFor(async () => (await server.app.metrics.subscriptionsActive.get()).values[0]?.value === 1);
       const failedBefore = await counter(server, 'deskforge_webhook_deliveries_total{outcome="failed"}');
-      const { deleteWebhook } = await gqlOk(server.url, 'mutation ($id: ID!) { deleteWebhook(id: $id) { deleted } }', { id: webhook.id }, account.apiKey);
+      const { deleteWebhook } = await gqlOk(
+        server.url,
+        'mutation ($id: ID!) { deleteWebhook(id: $id) { deleted } }',
+        { id: webhook.id },
+        account.apiKey,
+      );
       expect(deleteWebhook.deleted).toBe(true);
       const received = await updates.waitForData(3);
       expect(received.map((data) => data.deliveryUpdated.status)).toEqual(['FAILED', 'FAILED', 'FAILED']);
@@ -60,7 +65,10 @@ describe('an outcome the database keeps refusing', () => {
   let receiver: Receiver;
   const { lines, logger } = capturingLogger();
   beforeAll(async () => {
-    server = await startDeliveryServer({ logLevel: 'info', webhook: { recordRetry: { firstMs: 50, maxMs: 200 }, leaseMs: 30_000 } }, { logger });
+    server = await startDeliveryServer(
+      { logLevel: 'info', webhook: { recordRetry: { firstMs: 50, maxMs: 200 }, leaseMs: 30_000 } },
+      { logger },
+    );
     receiver = await startReceiver('engine-failures-secret-01');
   });
   afterAll(async () => {
@@ -70,10 +78,21 @@ describe('an outcome the database keeps refusing', () => {
 
   it('is stored again with a bounded back-off, logged once per try and counted, and the request is not made again', async () => {
     const account = await createAccount(server.app);
-    const webhook = await createWebhook(server.url, account.apiKey, { url: receiver.url, events: ['PROJECT_CREATED'], secret: receiver.secret });
-    const allowAttempts = await refuseInserts(server.app.db.dataSource, 'delivery_attempts', 'refuse_attempts', 'injected: the database refuses');
+    const webhook = await createWebhook(server.url, account.apiKey, {
+      url: receiver.url,
+      events: ['PROJECT_CREATED'],
+      secret: receiver.secret,
+    });
+    const allowAttempts = await refuseInserts(
+      server.app.db.dataSource,
+      'delivery_attempts',
+      'refuse_attempts',
+      'injected: the database refuses',
+    );
     await createProject(server.url, account.apiKey, 'Unrecordable');
-    await waitFor(() => lines.filter((line) => line.msg === 'could not store a webhook attempt; trying again').length >= 5, { what: 'five failed tries' });
+    await waitFor(() => lines.filter((line) => line.msg === 'could not store a webhook attempt; trying again').length >= 5, {
+      what: 'five failed tries',
+    });
     const tries = lines.filter((line) => line.msg === 'could not store a webhook attempt; trying again');
     // Doubling from 50 ms, at most 200 ms: never a fixed rate.
     expect(tries.slice(0, 5).map((line) => line.retryInMs)).toEqual([50, 100, 200, 200, 200]);
@@ -93,7 +112,10 @@ describe('claimed deliveries waiting behind a slow endpoint', () => {
   beforeAll(async () => {
     // One attempt at a time to the webhook, each held to its 300 ms timeout; leases of 1 s: the
     // deliveries claimed together cannot all start before their leases run out.
-    server = await startDeliveryServer({ shutdownGraceMs: 100, webhook: { concurrency: 2, endpointConcurrency: 1, timeoutMs: 300, leaseMs: 1_000, retryDelaysMs: [60_000] } });
+    server = await startDeliveryServer({
+      shutdownGraceMs: 100,
+      webhook: { concurrency: 2, endpointConcurrency: 1, timeoutMs: 300, leaseMs: 1_000, retryDelaysMs: [60_000] },
+    });
     receiver = await startReceiver('engine-failures-secret-02');
     receiver.reply(() => ({ hang: true }));
   });
@@ -104,12 +126,23 @@ describe('claimed deliveries waiting behind a slow endpoint', () => {
 
   it('are let go when their lease would run out mid-attempt, so no delivery is attempted twice at once', async () => {
     const account = await createAccount(server.app);
-    const webhook = await createWebhook(server.url, account.apiKey, { url: receiver.url, events: ['PROJECT_CREATED'], secret: receiver.secret });
+    const webhook = await createWebhook(server.url, account.apiKey, {
+      url: receiver.url,
+      events: ['PROJECT_CREATED'],
+      secret: receiver.secret,
+    });
     for (let i = 0; i < 6; i += 1) await createProject(server.url, account.apiKey, `Slow ${i}`);
-    await waitFor(async () => {
-      const rows: Array<{ attemptCount: number }> = await sql(server.app.db.reader, 'SELECT "attemptCount" FROM deliveries WHERE "webhookId" = ?', [webhook.id]);
-      return rows.length === 6 && rows.every((row) => row.attemptCount === 1);
-    }, { timeoutMs: 15_000, what: 'a first attempt of each delivery' });
+    await waitFor(
+      async () => {
+        const rows: Array<{ attemptCount: number }> = await sql(
+          server.app.db.reader,
+          'SELECT "attemptCount" FROM deliveries WHERE "webhookId" = ?',
+          [webhook.id],
+        );
+        return rows.length === 6 && rows.every((row) => row.attemptCount === 1);
+      },
+      { timeoutMs: 15_000, what: 'a first attempt of each delivery' },
+    );
     const ids = receiver.requests.map((request) => request.headers['x-deskforge-delivery']);
     expect(new Set(ids).size).toBe(6);
     expect(ids).toHaveLength(6);

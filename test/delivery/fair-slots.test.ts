@@ -6,7 +6,10 @@ const due = (entries: Array<[string, string]>) => entries.map(([webhookId, accou
 const total = (grants: Map<string, number>) => [...grants.values()].reduce((sum, n) => sum + n, 0);
 const noneSuspect = () => ({ suspect: 0, probing: 0 });
 /** Every slot of the webhooks in `suspect` counts in the suspect lane; the others are trusted. */
-const suspectIn = (suspect: Set<string>) => (webhookId: string, holding: number) => ({ suspect: suspect.has(webhookId) ? holding : 0, probing: 0 });
+const suspectIn = (suspect: Set<string>) => (webhookId: string, holding: number) => ({
+  suspect: suspect.has(webhookId) ? holding : 0,
+  probing: 0,
+});
 /** Limits with no reserve: one lane, as before lanes (for the tests of the dealing itself). */
 const oneLane = (concurrency: number, perWebhook: number): SlotLimits => ({ concurrency, perWebhook, reserve: 0 });
 const takeAll = (slots: FairSlots, grants: Map<string, number>, accountOf: (webhookId: string) => string) => {
@@ -25,18 +28,36 @@ describe('fair slots', () => {
     expect(total(grants)).toBe(8);
     takeAll(slots, grants, () => 'acc_x');
     // X holds its whole share; Y's one webhook still gets what its cap allows.
-    const later = slots.allocate(due([['wh_x0', 'acc_x'], ['wh_y', 'acc_y']]));
+    const later = slots.allocate(
+      due([
+        ['wh_x0', 'acc_x'],
+        ['wh_y', 'acc_y'],
+      ]),
+    );
     expect(later).toEqual(new Map([['wh_y', 2]]));
   });
 
   it('deals slots between accounts first, then between an account’s webhooks, never above a webhook’s cap', () => {
     const slots = new FairSlots(oneLane(12, 5), noneSuspect);
-    const grants = slots.allocate(due([['wh_a1', 'acc_a'], ['wh_a2', 'acc_a'], ['wh_a3', 'acc_a'], ['wh_b1', 'acc_b']]));
+    const grants = slots.allocate(
+      due([
+        ['wh_a1', 'acc_a'],
+        ['wh_a2', 'acc_a'],
+        ['wh_a3', 'acc_a'],
+        ['wh_b1', 'acc_b'],
+      ]),
+    );
     // 12 slots: b's one webhook takes its cap (5), a takes the rest (7, its account cap), spread over its three.
     expect(grants.get('wh_b1')).toBe(5);
     expect(['wh_a1', 'wh_a2', 'wh_a3'].map((id) => grants.get(id)).sort()).toEqual([2, 2, 3]);
     // With fewer slots than demand, the accounts alternate: 4 slots are 2 and 2.
-    const scarce = new FairSlots(oneLane(4, 2), noneSuspect).allocate(due([['wh_a1', 'acc_a'], ['wh_a2', 'acc_a'], ['wh_b1', 'acc_b']]));
+    const scarce = new FairSlots(oneLane(4, 2), noneSuspect).allocate(
+      due([
+        ['wh_a1', 'acc_a'],
+        ['wh_a2', 'acc_a'],
+        ['wh_b1', 'acc_b'],
+      ]),
+    );
     expect((scarce.get('wh_a1') ?? 0) + (scarce.get('wh_a2') ?? 0)).toBe(2);
     expect(scarce.get('wh_b1')).toBe(2);
   });
@@ -60,7 +81,13 @@ describe('fair slots', () => {
     const slots = new FairSlots(oneLane(2, 1), noneSuspect);
     const firsts = new Set<string>();
     for (let i = 0; i < 3; i += 1) {
-      const grants = slots.allocate(due([['wh_a', 'acc_a'], ['wh_b', 'acc_b'], ['wh_c', 'acc_c']]));
+      const grants = slots.allocate(
+        due([
+          ['wh_a', 'acc_a'],
+          ['wh_b', 'acc_b'],
+          ['wh_c', 'acc_c'],
+        ]),
+      );
       expect(total(grants)).toBe(2);
       firsts.add([...grants.keys()].join());
     }
@@ -98,7 +125,9 @@ describe('lanes: suspect webhooks leave a reserve to those that answer', () => {
 
   it('lets webhooks not yet seen to answer take half the reserve with one probe each, never the other half', () => {
     const health = new EndpointHealth(new ManualClock());
-    const slots = new FairSlots({ concurrency: 50, perWebhook: 5, reserve: 10 }, (webhookId, holding) => health.untrusted(webhookId, holding));
+    const slots = new FairSlots({ concurrency: 50, perWebhook: 5, reserve: 10 }, (webhookId, holding) =>
+      health.untrusted(webhookId, holding),
+    );
     const fresh = due([...webhooksOf('acc_a', 'wh_a', 40), ...webhooksOf('acc_b', 'wh_b', 40)]);
     const grants = slots.allocate(fresh);
     // 45 = 50 − 10 / 2, one each: eighty new webhooks, none known to answer.
@@ -107,7 +136,9 @@ describe('lanes: suspect webhooks leave a reserve to those that answer', () => {
     takeAll(slots, grants, (webhookId) => (webhookId.startsWith('wh_a') ? 'acc_a' : 'acc_b'));
     // A new webhook's probe waits too; one seen to answer does not.
     health.ended('wh_ok', health.started('wh_ok'), true);
-    expect(slots.allocate([...fresh, { webhookId: 'wh_new', accountId: 'acc_c' }, { webhookId: 'wh_ok', accountId: 'acc_d' }])).toEqual(new Map([['wh_ok', 5]]));
+    expect(slots.allocate([...fresh, { webhookId: 'wh_new', accountId: 'acc_c' }, { webhookId: 'wh_ok', accountId: 'acc_d' }])).toEqual(
+      new Map([['wh_ok', 5]]),
+    );
   });
 
   it('counts a webhook in the suspect lane once it turns suspect, with the slots it already holds', () => {
@@ -123,7 +154,14 @@ describe('lanes: suspect webhooks leave a reserve to those that answer', () => {
     expect(slots.allocate(due([['wh_3', 'acc_c']]))).toEqual(new Map([['wh_3', 2]]));
     suspect.add('wh_1');
     // wh_1 and wh_2 now hold 8, one over the suspect lane: wh_3 waits, a webhook that answers does not.
-    expect(slots.allocate(due([['wh_3', 'acc_c'], ['wh_4', 'acc_c']]))).toEqual(new Map([['wh_4', 2]]));
+    expect(
+      slots.allocate(
+        due([
+          ['wh_3', 'acc_c'],
+          ['wh_4', 'acc_c'],
+        ]),
+      ),
+    ).toEqual(new Map([['wh_4', 2]]));
     expect(slots.promises()('wh_4', 'acc_c')).toBe(true);
     expect(slots.saturated().sort()).toEqual(['wh_1', 'wh_2']);
   });

@@ -33,7 +33,8 @@ describe('fairness between accounts', () => {
   it("another account's deliveries are not delayed by an account's forty dead endpoints", async () => {
     const greedy = await createAccount(server.app, 'Greedy');
     const victim = await createAccount(server.app, 'Victim');
-    for (let i = 0; i < 40; i += 1) await createWebhook(server.url, greedy.apiKey, { url: `${hanging.url}/${i}`, events: ['PROJECT_CREATED'], secret: hanging.secret });
+    for (let i = 0; i < 40; i += 1)
+      await createWebhook(server.url, greedy.apiKey, { url: `${hanging.url}/${i}`, events: ['PROJECT_CREATED'], secret: hanging.secret });
     await createWebhook(server.url, victim.apiKey, { url: fast.url, events: ['PROJECT_CREATED'], secret: fast.secret });
     for (let i = 0; i < 5; i += 1) await createProject(server.url, greedy.apiKey, `Greedy ${i}`);
     // The dead endpoints take their whole share before the other account commits anything.
@@ -44,7 +45,10 @@ describe('fairness between accounts', () => {
     for (let i = 0; i < 10; i += 1) {
       const committed = Date.now();
       const project = await createProject(server.url, victim.apiKey, `Victim ${i}`);
-      const request = await waitFor(() => fast.requests.find((r) => r.body.data.project.id === project.id), { timeoutMs: 5_000, what: 'the victim delivery' });
+      const request = await waitFor(() => fast.requests.find((r) => r.body.data.project.id === project.id), {
+        timeoutMs: 5_000,
+        what: 'the victim delivery',
+      });
       latencies.push(request.receivedAt - committed);
     }
     latencies.sort((a, b) => a - b);

@@ -42,8 +42,17 @@ describe('one api and two workers on one SQLite file', () => {
   const ownerOf = (worker: ChildServer) => worker.logs.find((entry) => entry.msg === 'delivery worker started')?.owner as string;
   const attemptsBy = (worker: ChildServer) => worker.logs.filter((entry) => entry.msg === 'webhook attempt').length;
 
-  async function deliveries(api: ChildServer, apiKey: string, webhookId: string): Promise<Array<{ id: string; status: string; event: { id: string } }>> {
-    const data = await gqlOk(api.url, 'query ($id: ID!) { deliveries(first: 100, webhookId: $id) { nodes { id status event { id } } } }', { id: webhookId }, apiKey);
+  async function deliveries(
+    api: ChildServer,
+    apiKey: string,
+    webhookId: string,
+  ): Promise<Array<{ id: string; status: string; event: { id: string } }>> {
+    const data = await gqlOk(
+      api.url,
+      'query ($id: ID!) { deliveries(first: 100, webhookId: $id) { nodes { id status event { id } } } }',
+      { id: webhookId },
+      apiKey,
+    );
     return data.deliveries.nodes;
   }
 
@@ -54,7 +63,10 @@ describe('one api and two workers on one SQLite file', () => {
     receiver.reply(() => ({ delayMs: 40 }));
     const webhook = await createWebhook(api.url, apiKey, { url: receiver.url, events: ['PROJECT_CREATED'], secret: SECRET });
     for (let i = 0; i < 5; i += 1) await gqlOk(api.url, CREATE_PROJECT, { input: { name: `Before ${i}` } }, apiKey);
-    const waiting = await storedRows<{ status: string; leaseOwner: string | null }>(databasePath, 'SELECT status, "leaseOwner" FROM deliveries');
+    const waiting = await storedRows<{ status: string; leaseOwner: string | null }>(
+      databasePath,
+      'SELECT status, "leaseOwner" FROM deliveries',
+    );
     expect(waiting).toEqual(Array.from({ length: 5 }, () => ({ status: 'pending', leaseOwner: null })));
     expect(receiver.requests).toHaveLength(0);
 
@@ -64,14 +76,21 @@ describe('one api and two workers on one SQLite file', () => {
     const origin = first.url.replace(/\/graphql$/, '');
     expect((await fetch(`${origin}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${origin}/metrics`)).text()).toContain('deskforge_webhook_deliveries_total');
-    expect((await fetch(first.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ viewer { id } }"}' })).status).toBe(404);
+    expect(
+      (await fetch(first.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ viewer { id } }"}' }))
+        .status,
+    ).toBe(404);
 
     const projects = 60;
     for (let i = 0; i < projects; i += 1) await gqlOk(api.url, CREATE_PROJECT, { input: { name: `Load ${i}` } }, apiKey);
     await waitFor(() => attemptsBy(first) >= 5, { what: 'the first worker to make attempts' });
     first.process.kill('SIGKILL');
     await first.exited;
-    const heldByKilled = await storedRows<{ id: string }>(databasePath, `SELECT id FROM deliveries WHERE status = 'pending' AND "leaseOwner" = ?`, [ownerOf(first)]);
+    const heldByKilled = await storedRows<{ id: string }>(
+      databasePath,
+      `SELECT id FROM deliveries WHERE status = 'pending' AND "leaseOwner" = ?`,
+      [ownerOf(first)],
+    );
 
     const ended = await waitFor(
       async () => {
@@ -108,16 +127,29 @@ describe('one api and two workers on one SQLite file', () => {
     const webhook = await createWebhook(api.url, apiKey, { url: receiver.url, events: ['PROJECT_CREATED'], secret: SECRET });
     const live = await connectLiveOk(api.url.replace(/^http/, 'ws'), apiKey);
     try {
-      const updates = live.subscribe('subscription ($w: ID) { deliveryUpdated(webhookId: $w) { id status attemptCount } }', { w: webhook.id });
+      const updates = live.subscribe('subscription ($w: ID) { deliveryUpdated(webhookId: $w) { id status attemptCount } }', {
+        w: webhook.id,
+      });
       const metricsUrl = api.url.replace(/\/graphql$/, '/metrics');
-      await waitFor(async () => /^deskforge_subscriptions_active 1$/m.test(await (await fetch(metricsUrl)).text()), { what: 'the subscription to be active' });
+      await waitFor(async () => /^deskforge_subscriptions_active 1$/m.test(await (await fetch(metricsUrl)).text()), {
+        what: 'the subscription to be active',
+      });
       const project = await gqlOk(api.url, CREATE_PROJECT, { input: { name: 'Watched' } }, apiKey);
-      const [done] = await waitFor(() => updates.data.filter((data) => data.deliveryUpdated.status === 'SUCCEEDED').length > 0 && updates.data.filter((data) => data.deliveryUpdated.status === 'SUCCEEDED'));
+      const [done] = await waitFor(
+        () =>
+          updates.data.filter((data) => data.deliveryUpdated.status === 'SUCCEEDED').length > 0 &&
+          updates.data.filter((data) => data.deliveryUpdated.status === 'SUCCEEDED'),
+      );
       expect(done.deliveryUpdated.attemptCount).toBe(1);
       expect(receiver.requests.map((request) => request.body.data.project.id)).toContain(project.createProject.id);
 
       const rotatedSecret = 'multi-process-rotated-4567';
-      await gqlOk(api.url, 'mutation ($id: ID!, $s: String) { rotateWebhookSecret(id: $id, secret: $s) { secret } }', { id: webhook.id, s: rotatedSecret }, apiKey);
+      await gqlOk(
+        api.url,
+        'mutation ($id: ID!, $s: String) { rotateWebhookSecret(id: $id, secret: $s) { secret } }',
+        { id: webhook.id, s: rotatedSecret },
+        apiKey,
+      );
       const rotatedAt = Date.now();
       receiver.secret = rotatedSecret;
       // Keep committing until an event committed a second after the rotation has arrived.

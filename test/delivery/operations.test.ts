@@ -70,16 +70,27 @@ describe('redeliver and testWebhook', () => {
     await waitFor(async () => (await getDelivery(server, account.apiKey, created.id))?.status === 'SUCCEEDED');
   });
 
-  it('redeliver refuses another account\'s delivery as NOT_FOUND, and a deleted or inactive webhook as CONFLICT', async () => {
+  it("redeliver refuses another account's delivery as NOT_FOUND, and a deleted or inactive webhook as CONFLICT", async () => {
     const { webhookId, delivery } = await deliveredOnce();
     const other = await createAccount(server.app, 'Globex');
     expect(errorOf(await gql(server.url, REDELIVER, { id: delivery.id }, other.apiKey)).code).toBe('NOT_FOUND');
     expect(errorOf(await gql(server.url, REDELIVER, { id: 'dlv_nope' }, account.apiKey)).code).toBe('NOT_FOUND');
 
-    await gqlOk(server.url, 'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: false }) { id } }', { id: webhookId }, account.apiKey);
-    expect(errorOf(await gql(server.url, REDELIVER, { id: delivery.id }, account.apiKey))).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('inactive') });
+    await gqlOk(
+      server.url,
+      'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: false }) { id } }',
+      { id: webhookId },
+      account.apiKey,
+    );
+    expect(errorOf(await gql(server.url, REDELIVER, { id: delivery.id }, account.apiKey))).toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('inactive'),
+    });
     await gqlOk(server.url, 'mutation ($id: ID!) { deleteWebhook(id: $id) { deleted } }', { id: webhookId }, account.apiKey);
-    expect(errorOf(await gql(server.url, REDELIVER, { id: delivery.id }, account.apiKey))).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('deleted') });
+    expect(errorOf(await gql(server.url, REDELIVER, { id: delivery.id }, account.apiKey))).toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('deleted'),
+    });
     expect(await listDeliveries(server, account.apiKey)).toHaveLength(1);
   });
 
@@ -90,7 +101,8 @@ describe('redeliver and testWebhook', () => {
     const unsubscribe = server.app.bus.subscribe('event', (event) => published.push(event));
     try {
       await createWebhook(server.url, account.apiKey, { url: bystander.url, events: ['BUILD_FAILED', 'PROJECT_CREATED'], secret: SECRET });
-      const delivery = (await gqlOk(server.url, TEST_WEBHOOK, { id: target.id, type: 'BUILD_FAILED' }, account.apiKey)).testWebhook as DeliveryView;
+      const delivery = (await gqlOk(server.url, TEST_WEBHOOK, { id: target.id, type: 'BUILD_FAILED' }, account.apiKey))
+        .testWebhook as DeliveryView;
       expect(delivery).toMatchObject({ webhookId: target.id, status: 'PENDING', event: { type: 'BUILD_FAILED', test: true } });
 
       const [request] = await waitFor(() => receiver.requests.length === 1 && receiver.requests);
@@ -120,7 +132,12 @@ describe('redeliver and testWebhook', () => {
 
       const events = await gqlOk(server.url, '{ events { totalCount } }', {}, account.apiKey);
       expect(events.events.totalCount).toBe(0);
-      const sample = await gqlOk(server.url, 'query ($id: ID!) { event(id: $id) { id test type } }', { id: delivery.event.id }, account.apiKey);
+      const sample = await gqlOk(
+        server.url,
+        'query ($id: ID!) { event(id: $id) { id test type } }',
+        { id: delivery.event.id },
+        account.apiKey,
+      );
       expect(sample.event).toEqual({ id: delivery.event.id, test: true, type: 'BUILD_FAILED' });
       await server.app.feed.catchUp();
       expect(published).toEqual([]);
@@ -131,7 +148,7 @@ describe('redeliver and testWebhook', () => {
     }
   });
 
-  it('testWebhook defaults to the first subscribed type and has each type\'s shape', async () => {
+  it("testWebhook defaults to the first subscribed type and has each type's shape", async () => {
     const target = await hook(['PROJECT_UPDATED', 'BUILD_QUEUED']);
     await gqlOk(server.url, TEST_WEBHOOK, { id: target.id }, account.apiKey);
     await gqlOk(server.url, TEST_WEBHOOK, { id: target.id, type: 'BUILD_QUEUED' }, account.apiKey);
@@ -142,11 +159,16 @@ describe('redeliver and testWebhook', () => {
     expect(byType['build.queued'].data.build).not.toHaveProperty('error');
   });
 
-  it('testWebhook refuses another account\'s webhook as NOT_FOUND and an inactive one as CONFLICT', async () => {
+  it("testWebhook refuses another account's webhook as NOT_FOUND and an inactive one as CONFLICT", async () => {
     const target = await hook();
     const other = await createAccount(server.app, 'Globex');
     expect(errorOf(await gql(server.url, TEST_WEBHOOK, { id: target.id }, other.apiKey)).code).toBe('NOT_FOUND');
-    await gqlOk(server.url, 'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: false }) { id } }', { id: target.id }, account.apiKey);
+    await gqlOk(
+      server.url,
+      'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: false }) { id } }',
+      { id: target.id },
+      account.apiKey,
+    );
     expect(errorOf(await gql(server.url, TEST_WEBHOOK, { id: target.id }, account.apiKey)).code).toBe('CONFLICT');
     expect(receiver.requests).toHaveLength(0);
   });

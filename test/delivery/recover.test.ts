@@ -38,9 +38,12 @@ describe('recoverFailedDeliveries after an outage', () => {
   });
   afterEach(() => receiver.close());
 
-  const hook = () => createWebhook(server.url, account.apiKey, { url: receiver.url, events: ['PROJECT_CREATED', 'PROJECT_UPDATED'], secret: SECRET });
-  const recover = (webhookId: string, since: Date, key = account.apiKey) => gql(server.url, RECOVER, { webhookId, since: since.toISOString() }, key);
-  const recovered = async (webhookId: string, since: Date) => (await gqlOk(server.url, RECOVER, { webhookId, since: since.toISOString() }, account.apiKey)).recoverFailedDeliveries.count;
+  const hook = () =>
+    createWebhook(server.url, account.apiKey, { url: receiver.url, events: ['PROJECT_CREATED', 'PROJECT_UPDATED'], secret: SECRET });
+  const recover = (webhookId: string, since: Date, key = account.apiKey) =>
+    gql(server.url, RECOVER, { webhookId, since: since.toISOString() }, key);
+  const recovered = async (webhookId: string, since: Date) =>
+    (await gqlOk(server.url, RECOVER, { webhookId, since: since.toISOString() }, account.apiKey)).recoverFailedDeliveries.count;
   const byEvent = (requests: ReceivedRequest[]) => {
     const groups = new Map<string, ReceivedRequest[]>();
     for (const request of requests) {
@@ -58,12 +61,24 @@ describe('recoverFailedDeliveries after an outage', () => {
     const outageStart = clock.now();
     down = true;
     for (const name of ['During 1', 'During 2', 'During 3']) await createProject(server.url, account.apiKey, name);
-    await gqlOk(server.url, 'mutation ($id: ID!) { updateProject(id: $id, input: { name: "Renamed" }) { id } }', { id: project.id }, account.apiKey);
+    await gqlOk(
+      server.url,
+      'mutation ($id: ID!) { updateProject(id: $id, input: { name: "Renamed" }) { id } }',
+      { id: project.id },
+      account.apiKey,
+    );
     const [failedOnce] = (await waitForEnded(server, account.apiKey, 5, webhook.id)).filter((delivery) => delivery.status === 'FAILED');
     // Redelivered by hand during the outage, and failed again: still one event to recover.
     const again = (await gqlOk(server.url, REDELIVER, { id: failedOnce.id }, account.apiKey)).redeliver as DeliveryView;
     const beforeRecovery = await waitForEnded(server, account.apiKey, 6, webhook.id);
-    expect(beforeRecovery.map((delivery) => delivery.status).sort()).toEqual(['FAILED', 'FAILED', 'FAILED', 'FAILED', 'FAILED', 'SUCCEEDED']);
+    expect(beforeRecovery.map((delivery) => delivery.status).sort()).toEqual([
+      'FAILED',
+      'FAILED',
+      'FAILED',
+      'FAILED',
+      'FAILED',
+      'SUCCEEDED',
+    ]);
     expect(beforeRecovery.find((delivery) => delivery.id === again.id)?.status).toBe('FAILED');
     const failedEvents = new Set(beforeRecovery.filter((delivery) => delivery.status === 'FAILED').map((delivery) => delivery.event.id));
     expect(failedEvents.size).toBe(4);
@@ -90,7 +105,9 @@ describe('recoverFailedDeliveries after an outage', () => {
     }
     expect(await recovered(webhook.id, outageStart)).toBe(0);
 
-    const stats = (await gqlOk(server.url, STATS, { id: webhook.id, since: new Date(outageStart.getTime() - HOUR).toISOString() }, account.apiKey)).webhook.stats;
+    const stats = (
+      await gqlOk(server.url, STATS, { id: webhook.id, since: new Date(outageStart.getTime() - HOUR).toISOString() }, account.apiKey)
+    ).webhook.stats;
     // 1 before the outage and 4 recoveries succeeded; 4 deliveries and 1 redelivery failed after 2 attempts each.
     expect(stats).toMatchObject({ succeeded: 5, failed: 5, pending: 0, successRate: 0.5, attempts: 1 + 5 * 2 + 4 });
     expect(stats.attemptDurationP50Ms).toBeLessThanOrEqual(stats.attemptDurationP95Ms);
@@ -126,11 +143,21 @@ describe('recoverFailedDeliveries after an outage', () => {
     const other = await createAccount(server.app, 'Globex');
     expect(errorOf(await recover(webhook.id, since, other.apiKey)).code).toBe('NOT_FOUND');
     expect(errorOf(await recover('wh_nope', since)).code).toBe('NOT_FOUND');
-    await gqlOk(server.url, 'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: false }) { id } }', { id: webhook.id }, account.apiKey);
+    await gqlOk(
+      server.url,
+      'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: false }) { id } }',
+      { id: webhook.id },
+      account.apiKey,
+    );
     expect(errorOf(await recover(webhook.id, since))).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('inactive') });
     expect(await listDeliveries(server, account.apiKey, webhook.id)).toHaveLength(1);
 
-    await gqlOk(server.url, 'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: true }) { id } }', { id: webhook.id }, account.apiKey);
+    await gqlOk(
+      server.url,
+      'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: true }) { id } }',
+      { id: webhook.id },
+      account.apiKey,
+    );
     down = false;
     expect(await recovered(webhook.id, since)).toBe(1);
     await waitForEnded(server, account.apiKey, 2, webhook.id);
@@ -163,7 +190,8 @@ describe('recoverFailedDeliveries over many failures', () => {
     const rows: HistoryDelivery[] = [];
     const expected = new Set<string>();
     events.forEach((eventId, i) => {
-      const delivery = (status: DeliveryStatus, createdAt: Date, target = webhookId) => rows.push({ eventId, webhookId: target, status, createdAt });
+      const delivery = (status: DeliveryStatus, createdAt: Date, target = webhookId) =>
+        rows.push({ eventId, webhookId: target, status, createdAt });
       // Hundreds of failures share each millisecond, so chunks end inside such groups.
       const failedAt = i % 13 === 0 ? at(-1, i) : at(1, Math.floor(i / 300));
       delivery(DeliveryStatus.FAILED, failedAt);
@@ -183,7 +211,9 @@ describe('recoverFailedDeliveries over many failures', () => {
       expect(data.recoverFailedDeliveries.count).toBe(expected.size);
       expect(expected.size).toBeGreaterThan(2 * RECOVERY_CHUNK);
 
-      const all: Array<{ id: string; eventId: string; status: string }> = await sql(server.app.db.reader, `SELECT "id", "eventId", "status" FROM "deliveries" WHERE "webhookId" = ?`,
+      const all: Array<{ id: string; eventId: string; status: string }> = await sql(
+        server.app.db.reader,
+        `SELECT "id", "eventId", "status" FROM "deliveries" WHERE "webhookId" = ?`,
         [webhookId],
       );
       const fresh = all.filter((row) => !stored.has(row.id));

@@ -54,7 +54,8 @@ async function closeServer(server: Server): Promise<void> {
 
 describe('Sender', () => {
   const TIMEOUT_MS = 300;
-  const send = (sender: Sender, url: string) => sender.send({ url: new URL(url), headers: { 'content-type': 'application/json' }, body: '{}' });
+  const send = (sender: Sender, url: string) =>
+    sender.send({ url: new URL(url), headers: { 'content-type': 'application/json' }, body: '{}' });
 
   it.each([
     ['a 200 with a declared length', 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\naccepted', 200, null],

@@ -97,7 +97,12 @@ describe('sending webhooks to a real receiver', () => {
     const newSecret = rotated.rotateWebhookSecret.secret as string;
     receiver.secret = newSecret;
     const project = await createProject(server.url, account.apiKey, 'Rotating');
-    await gqlOk(server.url, 'mutation ($id: ID!) { updateProject(id: $id, input: { name: "Rotated" }) { id } }', { id: project.id }, account.apiKey);
+    await gqlOk(
+      server.url,
+      'mutation ($id: ID!) { updateProject(id: $id, input: { name: "Rotated" }) { id } }',
+      { id: project.id },
+      account.apiKey,
+    );
     const [request] = await waitFor(() => receiver.requests.length === 1 && receiver.requests);
     expect((request.headers['webhook-signature'] as string).split(' ')).toHaveLength(2);
     expect(request.deskforgeValid).toBe(true);
@@ -133,8 +138,13 @@ describe('sending webhooks to a real receiver', () => {
     const unsubscribe = server.app.bus.subscribe('delivery', (update) => {
       if (update.accountId !== account.accountId) return;
       seen.push(
-        sql(server.app.db.reader, 'SELECT status, "attemptCount" FROM deliveries WHERE id = ?', [update.id])
-          .then(([row]: Array<{ status: string; attemptCount: number }>) => ({ published: update.status, stored: row.status, attempts: row.attemptCount })),
+        sql(server.app.db.reader, 'SELECT status, "attemptCount" FROM deliveries WHERE id = ?', [update.id]).then(
+          ([row]: Array<{ status: string; attemptCount: number }>) => ({
+            published: update.status,
+            stored: row.status,
+            attempts: row.attemptCount,
+          }),
+        ),
       );
     });
     try {
@@ -178,7 +188,14 @@ describe('sending webhooks to a real receiver', () => {
     const [delivery] = await waitForEnded(server, account.apiKey, 1, webhookId);
     expect(delivery).toMatchObject({ status: 'SUCCEEDED', attemptCount: 1, nextAttemptAt: null });
     expect(delivery.attempts).toEqual([
-      { number: 1, startedAt: expect.any(String), durationMs: expect.any(Number), responseStatus: 200, responseBody: 'accepted, still', error: null },
+      {
+        number: 1,
+        startedAt: expect.any(String),
+        durationMs: expect.any(Number),
+        responseStatus: 200,
+        responseBody: 'accepted, still',
+        error: null,
+      },
     ]);
     expect(delivery.attempts[0].durationMs).toBeLessThan(TIMEOUT_MS + 300);
     expect(receiver.requests).toHaveLength(1);

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { signatureHeaders, signPayload, standardWebhooksKey } from '../../src/delivery/signature';
 import { deskforgeSignatureValid, standardVerifier } from '../helpers/receiver';
 
-const body = '{"id":"evt_1","type":"project.created","createdAt":"2024-01-20T10:15:00.000Z","data":{"project":{"id":"proj_1","name":"My Desktop App"}}}';
+const body =
+  '{"id":"evt_1","type":"project.created","createdAt":"2024-01-20T10:15:00.000Z","data":{"project":{"id":"proj_1","name":"My Desktop App"}}}';
 const now = () => Math.floor(Date.now() / 1000);
 
 describe('signatures', () => {
@@ -19,16 +20,25 @@ describe('signatures', () => {
     expect(standardWebhooksKey('plain-secret-ünïcode')).toEqual(Buffer.from('plain-secret-ünïcode', 'utf8'));
   });
 
-  it.each([`whsec_${Buffer.alloc(32, 1).toString('base64')}`, 'your_webhook_secret'])('the standardwebhooks library verifies them (secret %s)', (secret) => {
-    const headers = signatureHeaders({ eventId: 'evt_1', timestampSeconds: now(), body, secret, previousSecret: null });
-    expect(headers['webhook-id']).toBe('evt_1');
-    expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
-    expect(standardVerifier(secret).verify(body, headers)).toEqual(JSON.parse(body));
-    expect(() => standardVerifier(secret).verify(body.replace('My', 'Your'), headers)).toThrow('No matching signature');
-  });
+  it.each([`whsec_${Buffer.alloc(32, 1).toString('base64')}`, 'your_webhook_secret'])(
+    'the standardwebhooks library verifies them (secret %s)',
+    (secret) => {
+      const headers = signatureHeaders({ eventId: 'evt_1', timestampSeconds: now(), body, secret, previousSecret: null });
+      expect(headers['webhook-id']).toBe('evt_1');
+      expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+      expect(standardVerifier(secret).verify(body, headers)).toEqual(JSON.parse(body));
+      expect(() => standardVerifier(secret).verify(body.replace('My', 'Your'), headers)).toThrow('No matching signature');
+    },
+  );
 
   it('signs webhook-signature with both secrets during a rotation, X-DeskForge-Signature with the new one only', () => {
-    const headers = signatureHeaders({ eventId: 'evt_1', timestampSeconds: now(), body, secret: 'new-secret-0123456789', previousSecret: 'old-secret-0123456789' });
+    const headers = signatureHeaders({
+      eventId: 'evt_1',
+      timestampSeconds: now(),
+      body,
+      secret: 'new-secret-0123456789',
+      previousSecret: 'old-secret-0123456789',
+    });
     expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
     expect(() => standardVerifier('new-secret-0123456789').verify(body, headers)).not.toThrow();
     expect(() => standardVerifier('old-secret-0123456789').verify(body, headers)).not.toThrow();

@@ -50,15 +50,18 @@ describe('SSRF checks at send time', () => {
     afterAll(() => sender.close());
     const send = (url: string) => sender.send({ url: new URL(url), headers: {}, body: '{}' });
 
-    it.each(['https://127.0.0.1:PORT/hook', 'https://[::1]:PORT/hook', 'https://[::ffff:127.0.0.1]:PORT/hook', 'https://[::127.0.0.1]:PORT/hook', 'https://[64:ff9b::7f00:1]:PORT/hook'])(
-      'refuses the private IP literal %s without connecting',
-      async (template) => {
-        const result = await send(template.replace('PORT', String(receiver.port)));
-        expect(result.status).toBeNull();
-        expect(result.error).toMatch(/^refused: .* is not a public address/);
-        expect(receiver.connections).toBe(0);
-      },
-    );
+    it.each([
+      'https://127.0.0.1:PORT/hook',
+      'https://[::1]:PORT/hook',
+      'https://[::ffff:127.0.0.1]:PORT/hook',
+      'https://[::127.0.0.1]:PORT/hook',
+      'https://[64:ff9b::7f00:1]:PORT/hook',
+    ])('refuses the private IP literal %s without connecting', async (template) => {
+      const result = await send(template.replace('PORT', String(receiver.port)));
+      expect(result.status).toBeNull();
+      expect(result.error).toMatch(/^refused: .* is not a public address/);
+      expect(receiver.connections).toBe(0);
+    });
 
     it('refuses plain http:// without connecting', async () => {
       const result = await send(receiver.url);

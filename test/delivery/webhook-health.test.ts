@@ -92,7 +92,12 @@ describe('webhook health: 410, auto-disable, reset', () => {
     const webhook = await hook();
     for (const name of ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']) await event(name);
     await waitFor(() => receiver.requests.length === 5);
-    await gqlOk(server.url, 'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: false }) { id } }', { id: webhook.id }, account.apiKey);
+    await gqlOk(
+      server.url,
+      'mutation ($id: ID!) { updateWebhook(id: $id, input: { active: false }) { id } }',
+      { id: webhook.id },
+      account.apiKey,
+    );
     open();
     const deliveries = await waitForEnded(server, account.apiKey, 8, webhook.id);
     expect(deliveries.filter((d) => d.status === 'SUCCEEDED')).toHaveLength(5);

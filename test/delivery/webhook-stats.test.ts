@@ -36,7 +36,13 @@ describe('Webhook.stats', () => {
     const history = new DeliveryHistory(server, account.accountId);
     const events = await history.events(30, ago(48));
     let next = 0;
-    const to = (target: string, status: DeliveryStatus, createdAt: Date, attempts: Array<[Date, number]> = [], completedAt?: Date | null): HistoryDelivery => ({
+    const to = (
+      target: string,
+      status: DeliveryStatus,
+      createdAt: Date,
+      attempts: Array<[Date, number]> = [],
+      completedAt?: Date | null,
+    ): HistoryDelivery => ({
       eventId: events[next++],
       webhookId: target,
       status,
@@ -48,17 +54,38 @@ describe('Webhook.stats', () => {
     await history.deliveries([
       // Created in the last 24 hours: 6 succeeded, 3 failed, 2 pending; 17 attempts of 10 … 170 ms.
       ...[10, 20, 30, 40, 50, 60].map((ms, i) => to(webhookId, SUCCEEDED, ago(20 - i), [[at(20 - i), ms]])),
-      ...[[70, 80, 90], [100, 110, 120], [130, 140, 150]].map((durations, i) =>
-        to(webhookId, FAILED, ago(10 - i), durations.map((ms, n): [Date, number] => [at(10 - i - n * 0.1), ms])),
+      ...[
+        [70, 80, 90],
+        [100, 110, 120],
+        [130, 140, 150],
+      ].map((durations, i) =>
+        to(
+          webhookId,
+          FAILED,
+          ago(10 - i),
+          durations.map((ms, n): [Date, number] => [at(10 - i - n * 0.1), ms]),
+        ),
       ),
-      to(webhookId, PENDING, ago(3), [[at(3), 160], [at(2.9), 170]]),
+      to(webhookId, PENDING, ago(3), [
+        [at(3), 160],
+        [at(2.9), 170],
+      ]),
       to(webhookId, PENDING, ago(1), [[at(1), 200]]),
       // Created before the window, still pending: its retry within the window counts (180), its first attempt does not.
-      to(webhookId, PENDING, ago(25), [[at(25), 5000], [at(23), 180]]),
+      to(webhookId, PENDING, ago(25), [
+        [at(25), 5000],
+        [at(23), 180],
+      ]),
       // Created before the window and retried into it until it succeeded 2 hours ago: 190 counts, 9000 does not.
-      to(webhookId, SUCCEEDED, ago(26), [[at(26), 9000], [at(2), 190]]),
+      to(webhookId, SUCCEEDED, ago(26), [
+        [at(26), 9000],
+        [at(2), 190],
+      ]),
       // Created more than a day (ATTEMPT_LOOKBACK_MS) before either window: its late attempt is not looked for.
-      to(webhookId, PENDING, ago(80), [[at(80), 7777], [at(1), 7777]]),
+      to(webhookId, PENDING, ago(80), [
+        [at(80), 7777],
+        [at(1), 7777],
+      ]),
       // Over well before the window: nothing of these counts by default.
       ...Array.from({ length: 4 }, () => to(webhookId, SUCCEEDED, ago(30), [[at(30), 9999]], ago(29))),
       ...Array.from({ length: 5 }, () => to(webhookId, FAILED, ago(30), [[at(30), 9999]], ago(29))),
@@ -98,7 +125,13 @@ describe('Webhook.stats', () => {
       attemptDurationP95Ms: 9999,
     });
     // Exactly at a delivery's creation, then exactly at its attempt's start, then just after.
-    expect(await statsOf(webhookId, ago(1).toISOString())).toMatchObject({ pending: 1, succeeded: 0, failed: 0, attempts: 1, attemptDurationP50Ms: 200 });
+    expect(await statsOf(webhookId, ago(1).toISOString())).toMatchObject({
+      pending: 1,
+      succeeded: 0,
+      failed: 0,
+      attempts: 1,
+      attemptDurationP50Ms: 200,
+    });
     expect(await statsOf(webhookId, ago(1, 1000).toISOString())).toMatchObject({ pending: 0, attempts: 1, attemptDurationP95Ms: 200 });
     expect(await statsOf(webhookId, ago(1, 1001).toISOString())).toMatchObject({ pending: 0, attempts: 0, attemptDurationP50Ms: null });
   });
@@ -114,7 +147,12 @@ describe('Webhook.stats', () => {
       attemptDurationP50Ms: null,
       attemptDurationP95Ms: null,
     });
-    expect(await statsOf(webhookId, new Date(now + HOUR).toISOString())).toMatchObject({ succeeded: 0, pending: 0, successRate: null, attempts: 0 });
+    expect(await statsOf(webhookId, new Date(now + HOUR).toISOString())).toMatchObject({
+      succeeded: 0,
+      pending: 0,
+      successRate: null,
+      attempts: 0,
+    });
   });
 
   it("shows nothing of another account's webhook", async () => {

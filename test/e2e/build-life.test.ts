@@ -6,7 +6,15 @@ import { Receiver, startReceiver } from '../helpers/receiver';
 import { TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
 
-const ALL_EVENTS = ['BUILD_QUEUED', 'BUILD_STARTED', 'BUILD_SUCCEEDED', 'BUILD_FAILED', 'PROJECT_CREATED', 'PROJECT_UPDATED', 'PROJECT_DELETED'];
+const ALL_EVENTS = [
+  'BUILD_QUEUED',
+  'BUILD_STARTED',
+  'BUILD_SUCCEEDED',
+  'BUILD_FAILED',
+  'PROJECT_CREATED',
+  'PROJECT_UPDATED',
+  'PROJECT_DELETED',
+];
 
 /** One account's whole story seen three ways at once: the webhook receiver, the live subscriber, and the API. */
 describe('a build and a project, end to end', () => {
@@ -36,7 +44,9 @@ describe('a build and a project, end to end', () => {
     const webhook = await createWebhook(server.url, acme.apiKey, { url: receiver.url, events: ALL_EVENTS });
     receiver.secret = webhook.secret;
     const events = live.subscribe('subscription { events { id type payload } }');
-    const updates = live.subscribe('subscription ($w: ID) { deliveryUpdated(webhookId: $w) { id status attemptCount event { id } } }', { w: webhook.id });
+    const updates = live.subscribe('subscription ($w: ID) { deliveryUpdated(webhookId: $w) { id status attemptCount event { id } } }', {
+      w: webhook.id,
+    });
     const foreignEvents = otherLive.subscribe('subscription { events { id } }');
     const foreignUpdates = otherLive.subscribe('subscription { deliveryUpdated { id } }');
     await waitForActiveSubscriptions(server.app, 4);
@@ -46,7 +56,13 @@ describe('a build and a project, end to end', () => {
     await gqlOk(server.url, 'mutation ($id: ID!) { deleteProject(id: $id) { deleted } }', { id: project.id }, acme.apiKey);
 
     const liveEvents = await events.waitForData(5);
-    expect(liveEvents.map((data) => data.events.type)).toEqual(['PROJECT_CREATED', 'BUILD_QUEUED', 'BUILD_STARTED', 'BUILD_SUCCEEDED', 'PROJECT_DELETED']);
+    expect(liveEvents.map((data) => data.events.type)).toEqual([
+      'PROJECT_CREATED',
+      'BUILD_QUEUED',
+      'BUILD_STARTED',
+      'BUILD_SUCCEEDED',
+      'PROJECT_DELETED',
+    ]);
 
     await waitFor(() => receiver.requests.length >= 5, { what: 'five webhook requests' });
     const byEvent = new Map(receiver.requests.map((request) => [request.body.id as string, request]));

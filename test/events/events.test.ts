@@ -5,7 +5,15 @@ import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/grap
 import { startTestServer, TestServer } from '../helpers/server';
 import { refuseInserts, sql } from '../helpers/test-database';
 
-const ALL_EVENTS = ['BUILD_QUEUED', 'BUILD_STARTED', 'BUILD_SUCCEEDED', 'BUILD_FAILED', 'PROJECT_CREATED', 'PROJECT_UPDATED', 'PROJECT_DELETED'];
+const ALL_EVENTS = [
+  'BUILD_QUEUED',
+  'BUILD_STARTED',
+  'BUILD_SUCCEEDED',
+  'BUILD_FAILED',
+  'PROJECT_CREATED',
+  'PROJECT_UPDATED',
+  'PROJECT_DELETED',
+];
 
 describe('events and the outbox', () => {
   let server: TestServer;
@@ -26,11 +34,17 @@ describe('events and the outbox', () => {
   const storedPayload = async (id: string): Promise<string> =>
     (await sql(server.app.db.reader, 'SELECT payload FROM events WHERE id = ?', [id]))[0].payload;
   const latestEvent = async (key = acme.apiKey) =>
-    (await run('{ events(first: 1) { nodes { id type createdAt payload data { project { id name } build { id projectId version platform arch status artifactUrl duration error } } } } }', {}, key))
-      .events.nodes[0];
+    (
+      await run(
+        '{ events(first: 1) { nodes { id type createdAt payload data { project { id name } build { id projectId version platform arch status artifactUrl duration error } } } } }',
+        {},
+        key,
+      )
+    ).events.nodes[0];
 
   it('stores the exact DeskForge webhook body for each of the seven changes', async () => {
-    const project = (await run('mutation { createProject(input: { name: "My Desktop App", description: "Electron" }) { id } }')).createProject;
+    const project = (await run('mutation { createProject(input: { name: "My Desktop App", description: "Electron" }) { id } }'))
+      .createProject;
     const p = project.id;
     let event = await latestEvent();
     expect(await storedPayload(event.id)).toBe(
@@ -62,11 +76,22 @@ describe('events and the outbox', () => {
     expect(event.type).toBe('BUILD_SUCCEEDED');
     expect(event.data).toEqual({
       project: { id: p, name: 'My Desktop App' },
-      build: { id: b, projectId: p, version: '1.0.0', platform: 'MAC', arch: 'ARM64', status: 'SUCCESS', artifactUrl: 'https://cdn.deskforge.app/builds/app.dmg', duration: 840, error: null },
+      build: {
+        id: b,
+        projectId: p,
+        version: '1.0.0',
+        platform: 'MAC',
+        arch: 'ARM64',
+        status: 'SUCCESS',
+        artifactUrl: 'https://cdn.deskforge.app/builds/app.dmg',
+        duration: 840,
+        error: null,
+      },
     });
 
     clock.advance(1_000);
-    const failedBuild = (await run(QUEUE_BUILD, { input: { projectId: p, version: '1.0.1', platform: 'LINUX', arch: 'X64' } })).queueBuild.id;
+    const failedBuild = (await run(QUEUE_BUILD, { input: { projectId: p, version: '1.0.1', platform: 'LINUX', arch: 'X64' } })).queueBuild
+      .id;
     clock.advance(1_000);
     await run(START_BUILD, { id: failedBuild });
     clock.advance(12_000);
@@ -114,8 +139,11 @@ describe('events and the outbox', () => {
     expect(queued.type).toBe('BUILD_QUEUED');
     expect(created.type).toBe('PROJECT_CREATED');
     const deliveries = async (eventId: string) =>
-      (await run('query ($e: ID!) { deliveries(eventId: $e) { totalCount nodes { webhookId status attemptCount event { id } } } }', { e: eventId }))
-        .deliveries;
+      (
+        await run('query ($e: ID!) { deliveries(eventId: $e) { totalCount nodes { webhookId status attemptCount event { id } } } }', {
+          e: eventId,
+        })
+      ).deliveries;
     const forCreated = await deliveries(created.id);
     expect(forCreated.nodes).toEqual([{ webhookId: all.id, status: 'PENDING', attemptCount: 0, event: { id: created.id } }]);
     const forQueued = await deliveries(queued.id);
@@ -173,7 +201,11 @@ describe('events and the outbox', () => {
     const bProject = (await run('mutation { createProject(input: { name: "B" }) { id } }', {}, key)).createProject.id;
     for (let i = 0; i < 24; i++) {
       clock.advance(1);
-      await run('mutation ($id: ID!, $n: String) { updateProject(id: $id, input: { description: $n }) { id } }', { id: i % 2 ? a : bProject, n: `${i}` }, key);
+      await run(
+        'mutation ($id: ID!, $n: String) { updateProject(id: $id, input: { description: $n }) { id } }',
+        { id: i % 2 ? a : bProject, n: `${i}` },
+        key,
+      );
     }
     const seen: string[] = [];
     let after: string | null = null;
@@ -209,7 +241,12 @@ describe('events and the outbox', () => {
 
   it('validates project input by field', async () => {
     for (const name of ['', '   ', 'n'.repeat(201)]) {
-      const response = await gql(server.url, 'mutation ($n: String!) { createProject(input: { name: $n }) { id } }', { n: name }, acme.apiKey);
+      const response = await gql(
+        server.url,
+        'mutation ($n: String!) { createProject(input: { name: $n }) { id } }',
+        { n: name },
+        acme.apiKey,
+      );
       expect(errorOf(response)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
     }
     const longest = await run('mutation ($n: String!) { createProject(input: { name: $n }) { name } }', { n: 'n'.repeat(200) });

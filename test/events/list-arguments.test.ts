@@ -16,7 +16,12 @@ describe('list arguments are folded before they reach the database', () => {
   beforeAll(async () => {
     ({ server, account } = await startServerWithAccount());
     const project = await createProject(server.url, account.apiKey, 'Folded');
-    await gqlOk(server.url, 'mutation ($id: ID!) { updateProject(id: $id, input: { name: "Folded again" }) { id } }', { id: project.id }, account.apiKey);
+    await gqlOk(
+      server.url,
+      'mutation ($id: ID!) { updateProject(id: $id, input: { name: "Folded again" }) { id } }',
+      { id: project.id },
+      account.apiKey,
+    );
   });
   afterAll(() => server.stop());
 
@@ -35,10 +40,12 @@ describe('list arguments are folded before they reach the database', () => {
     expect(filters).toEqual([expect.objectContaining({ type: ['project.updated', 'build.failed'] })]);
   });
 
-  it('folds the events subscription\'s types once, and delivers what they name', async () => {
+  it("folds the events subscription's types once, and delivers what they name", async () => {
     const live = await connectLiveOk(server.wsUrl, account.apiKey);
     try {
-      const sub = live.subscribe('subscription ($t: [EventType!]) { events(types: $t) { type data { project { name } } } }', { t: longList('PROJECT_CREATED') });
+      const sub = live.subscribe('subscription ($t: [EventType!]) { events(types: $t) { type data { project { name } } } }', {
+        t: longList('PROJECT_CREATED'),
+      });
       await waitForActiveSubscriptions(server.app, 1);
       await createProject(server.url, account.apiKey, 'Live');
       const [first] = await sub.waitForData(1);
@@ -72,7 +79,12 @@ describe('list arguments are folded before they reach the database', () => {
       code: 'BAD_USER_INPUT',
       field: 'id',
     });
-    const folded = await pagination.paginate(server.app.db.reader, Event, { accountId: account.accountId, id: many.slice(0, pagination.MAX_FILTER_VALUES) }, {});
+    const folded = await pagination.paginate(
+      server.app.db.reader,
+      Event,
+      { accountId: account.accountId, id: many.slice(0, pagination.MAX_FILTER_VALUES) },
+      {},
+    );
     expect(await folded.totalCount()).toBe(0);
   });
 });

@@ -15,7 +15,11 @@ function arraySource(changes: FeedChangeRow[]): FeedSource {
   };
 }
 
-const webhookChange = (position: number): FeedChangeRow => ({ position, topic: 'webhook', body: JSON.stringify({ id: `wh_${position}`, accountId: 'acc_1' }) });
+const webhookChange = (position: number): FeedChangeRow => ({
+  position,
+  topic: 'webhook',
+  body: JSON.stringify({ id: `wh_${position}`, accountId: 'acc_1' }),
+});
 
 describe('feed reader', () => {
   it('publishes changes in position order, each once, across full pages', async () => {
@@ -23,7 +27,14 @@ describe('feed reader', () => {
     const bus = new InProcessEventBus();
     const heard: string[] = [];
     bus.subscribe('webhook', ({ id }) => heard.push(id));
-    const reader = new FeedReader({ source: arraySource(changes), bus, clock: new ManualClock(), logger: createLogger('silent'), pollMs: 60_000, readEvents: false });
+    const reader = new FeedReader({
+      source: arraySource(changes),
+      bus,
+      clock: new ManualClock(),
+      logger: createLogger('silent'),
+      pollMs: 60_000,
+      readEvents: false,
+    });
     await reader.start();
     await reader.catchUp();
     expect(heard).toEqual(changes.map((row) => `wh_${row.position}`));
@@ -35,12 +46,23 @@ describe('feed reader', () => {
   });
 
   it('publishes every message of a row that holds many, in order, then the next rows', async () => {
-    const many = (position: number, ids: number[]): FeedChangeRow => ({ position, topic: 'webhook', body: JSON.stringify(ids.map((id) => ({ id: `wh_${id}`, accountId: 'acc_1' }))) });
+    const many = (position: number, ids: number[]): FeedChangeRow => ({
+      position,
+      topic: 'webhook',
+      body: JSON.stringify(ids.map((id) => ({ id: `wh_${id}`, accountId: 'acc_1' }))),
+    });
     const rows = Array.from({ length: 45 }, (_, i) => many(i + 1, [i * 3 + 1, i * 3 + 2, i * 3 + 3]));
     const bus = new InProcessEventBus();
     const heard: string[] = [];
     bus.subscribe('webhook', ({ id }) => heard.push(id));
-    const reader = new FeedReader({ source: arraySource(rows), bus, clock: new ManualClock(), logger: createLogger('silent'), pollMs: 60_000, readEvents: false });
+    const reader = new FeedReader({
+      source: arraySource(rows),
+      bus,
+      clock: new ManualClock(),
+      logger: createLogger('silent'),
+      pollMs: 60_000,
+      readEvents: false,
+    });
     await reader.start();
     await reader.catchUp();
     expect(heard).toEqual(Array.from({ length: 135 }, (_, i) => `wh_${i + 1}`));
@@ -155,7 +177,14 @@ describe('feed reader', () => {
     const bus = new InProcessEventBus();
     const heard: number[] = [];
     bus.subscribe('event', ({ position }) => heard.push(position));
-    const reader = new FeedReader({ source, bus, clock: new ManualClock(), logger: createLogger('silent'), pollMs: 60_000, readEvents: true });
+    const reader = new FeedReader({
+      source,
+      bus,
+      clock: new ManualClock(),
+      logger: createLogger('silent'),
+      pollMs: 60_000,
+      readEvents: true,
+    });
     await reader.start();
 
     // Right after the head: published synchronously, before any read.

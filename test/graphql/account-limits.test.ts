@@ -39,25 +39,36 @@ describe('per-account turns', () => {
   it('refuses the 9th concurrent operation of an account with 429, RATE_LIMITED and Retry-After, and never another account', async () => {
     const held = Array.from({ length: 8 }, () => stalledRequest(server, acme.apiKey));
     try {
-      await waitFor(async () => {
-        const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${acme.apiKey}` }, body: JSON.stringify({ query: VIEWER }) });
-        if (response.status !== 429) return false;
-        expect(response.headers.get('retry-after')).toBe('1');
-        expect((await response.json()).errors[0].extensions.code).toBe('RATE_LIMITED');
-        return true;
-      }, { what: 'a 429 for the 9th operation' });
+      await waitFor(
+        async () => {
+          const response = await fetch(server.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${acme.apiKey}` },
+            body: JSON.stringify({ query: VIEWER }),
+          });
+          if (response.status !== 429) return false;
+          expect(response.headers.get('retry-after')).toBe('1');
+          expect((await response.json()).errors[0].extensions.code).toBe('RATE_LIMITED');
+          return true;
+        },
+        { what: 'a 429 for the 9th operation' },
+      );
       // REST shares the account's turns.
       const rest = await fetch(`${server.origin}/webhooks`, { headers: { authorization: `Bearer ${acme.apiKey}` } });
       expect(rest.status).toBe(429);
       expect(rest.headers.get('retry-after')).toBe('1');
       expect((await rest.json()).error.code).toBe('RATE_LIMITED');
       // Another account is not held up by the first one's turns (which stay held: it would get 429).
-      expect(await gqlOk(server.url, CREATE_PROJECT, { input: { name: 'Globex app' } }, globex.apiKey)).toMatchObject({ createProject: { name: 'Globex app' } });
+      expect(await gqlOk(server.url, CREATE_PROJECT, { input: { name: 'Globex app' } }, globex.apiKey)).toMatchObject({
+        createProject: { name: 'Globex app' },
+      });
       // Over WebSocket too: the account's turns are shared with HTTP.
       const live = await connectLiveOk(server.wsUrl, acme.apiKey);
       const refused = live.subscribe(VIEWER);
       await refused.waitForEnd();
-      expect(refused.results).toEqual([{ errors: [{ message: expect.stringContaining('at a time'), extensions: { code: 'RATE_LIMITED' } }] }]);
+      expect(refused.results).toEqual([
+        { errors: [{ message: expect.stringContaining('at a time'), extensions: { code: 'RATE_LIMITED' } }] },
+      ]);
       await live.close();
     } finally {
       for (const request of held) request.destroy();
@@ -73,16 +84,25 @@ describe('per-account turns', () => {
     const open: LiveClient[] = [];
     try {
       for (let i = 0; i < 3; i += 1) open.push(await connectLiveOk(limited.wsUrl, account.apiKey));
-      expect(await connectLive(limited.wsUrl, account.apiKey).closed).toEqual({ code: 1008, reason: 'An account may hold 3 live connections at once' });
+      expect(await connectLive(limited.wsUrl, account.apiKey).closed).toEqual({
+        code: 1008,
+        reason: 'An account may hold 3 live connections at once',
+      });
       // Another account still connects; and a closed connection frees its place.
       open.push(await connectLiveOk(limited.wsUrl, other.apiKey));
       await open.shift()!.close();
-      await waitFor(async () => {
-        const again = connectLive(limited.wsUrl, account.apiKey);
-        const result = await Promise.race([again.closed, new Promise<'open'>((resolve) => again.client.on('connected', () => resolve('open')))]);
-        if (result === 'open') open.push(again);
-        return result === 'open';
-      }, { what: 'a place freed by a closed connection' });
+      await waitFor(
+        async () => {
+          const again = connectLive(limited.wsUrl, account.apiKey);
+          const result = await Promise.race([
+            again.closed,
+            new Promise<'open'>((resolve) => again.client.on('connected', () => resolve('open'))),
+          ]);
+          if (result === 'open') open.push(again);
+          return result === 'open';
+        },
+        { what: 'a place freed by a closed connection' },
+      );
     } finally {
       for (const client of open) await client.close();
       await limited.stop();
@@ -133,14 +153,20 @@ describe('time and size', () => {
       const started = Date.now();
       if (testEngine === 'postgres') {
         // The readers' pool stops any statement at the limit by itself (statement_timeout).
-        const failure = await server.app.db.reader.query('SELECT pg_sleep(60)').then(() => undefined, (error: { code?: string }) => error);
+        const failure = await server.app.db.reader.query('SELECT pg_sleep(60)').then(
+          () => undefined,
+          (error: { code?: string }) => error,
+        );
         expect(failure?.code).toBe('57014');
       } else {
         // Both reading connections busy with statements that never end: the query behind them times
         // out, and its stop interrupts them.
         const endless = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
         const slow = [server.app.db.reader.query(endless), server.app.db.reader.query(endless)].map((query) =>
-          query.then(() => undefined, (error: { code?: string; message?: string }) => error),
+          query.then(
+            () => undefined,
+            (error: { code?: string; message?: string }) => error,
+          ),
         );
         const response = await gql(server.url, '{ projects { nodes { id } } }', {}, account.apiKey);
         expect(errorOf(response).code).toBe('TIMEOUT');
@@ -181,12 +207,15 @@ describe('time and size', () => {
     const account = await createAccount(server.app);
     try {
       const long = 'x'.repeat(500);
-      for (let i = 0; i < 10; i += 1) await gqlOk(server.url, CREATE_PROJECT, { input: { name: `p${i}`, description: long } }, account.apiKey);
+      for (let i = 0; i < 10; i += 1)
+        await gqlOk(server.url, CREATE_PROJECT, { input: { name: `p${i}`, description: long } }, account.apiKey);
       const response = await gql(server.url, '{ projects(first: 10) { nodes { id description } } }', {}, account.apiKey);
       expect(response.errors).toEqual([{ message: expect.stringContaining('larger than'), extensions: { code: 'RESPONSE_TOO_LARGE' } }]);
       expect(response.data).toBeUndefined();
       // A smaller page passes.
-      expect((await gqlOk(server.url, '{ projects(first: 2) { nodes { id description } } }', {}, account.apiKey)).projects.nodes).toHaveLength(2);
+      expect(
+        (await gqlOk(server.url, '{ projects(first: 2) { nodes { id description } } }', {}, account.apiKey)).projects.nodes,
+      ).toHaveLength(2);
     } finally {
       await server.stop();
     }

@@ -22,7 +22,10 @@ async function seedHeavyAccount(server: TestServer, account: TestAccount): Promi
   const history = new DeliveryHistory(server, account.accountId);
   const createdAt = new Date(Date.now() - 60 * 60 * 1000);
   for (let i = 0; i < HEAVY_WEBHOOKS; i += 1) {
-    const { id: webhookId } = await createWebhook(server.url, account.apiKey, { url: `https://example.com/heavy/${i}`, events: ['BUILD_SUCCEEDED'] });
+    const { id: webhookId } = await createWebhook(server.url, account.apiKey, {
+      url: `https://example.com/heavy/${i}`,
+      events: ['BUILD_SUCCEEDED'],
+    });
     const events = await history.events(DELIVERIES_PER_WEBHOOK, createdAt);
     await history.deliveries(
       events.map((eventId, n) => ({
@@ -102,7 +105,10 @@ describe('a noisy neighbour', () => {
     const loops = heavyLoops(server, heavy.apiKey, HEAVIEST, 12);
     try {
       // The heavy account is at its bound once some of its operations are refused.
-      await waitFor(() => (loops.refused.RATE_LIMITED ?? 0) > 0, { timeoutMs: 15_000, what: 'the heavy account’s operations over its bound refused' });
+      await waitFor(() => (loops.refused.RATE_LIMITED ?? 0) > 0, {
+        timeoutMs: 15_000,
+        what: 'the heavy account’s operations over its bound refused',
+      });
       const times = await timed(30, createProjectOk(server, neighbour));
       const p50 = times[Math.floor(times.length / 2)];
       expect(p50).toBeLessThan(500);
@@ -117,7 +123,10 @@ describe('a noisy neighbour', () => {
   it('answers another account’s reads while it sends the heaviest queries allowed from 12 loops', async () => {
     const loops = heavyLoops(server, heavy.apiKey, HEAVIEST, 12);
     try {
-      await waitFor(() => (loops.refused.RATE_LIMITED ?? 0) > 0, { timeoutMs: 15_000, what: 'the heavy account’s operations over its bound refused' });
+      await waitFor(() => (loops.refused.RATE_LIMITED ?? 0) > 0, {
+        timeoutMs: 15_000,
+        what: 'the heavy account’s operations over its bound refused',
+      });
       // Few: on a service whose readers are taken each read may wait for the pool's 5 s connect timeout.
       const times = await timed(5, async () => {
         const response = await gql(server.url, '{ projects(first: 5) { nodes { id } } }', {}, neighbour.apiKey);
@@ -142,12 +151,16 @@ describe('a noisy neighbour', () => {
   it('keeps /healthz and another account’s writes fast, never 503', async () => {
     const SLEEP_S = 6;
     let sleepsEnded = false;
-    const sleeps = Promise.all(Array.from({ length: POSTGRES_POOL_SIZE }, () => server.app.db.reader.query(`SELECT pg_sleep(${SLEEP_S})`))).finally(() => (sleepsEnded = true));
+    const sleeps = Promise.all(
+      Array.from({ length: POSTGRES_POOL_SIZE }, () => server.app.db.reader.query(`SELECT pg_sleep(${SLEEP_S})`)),
+    ).finally(() => (sleepsEnded = true));
     try {
       // Every connection of the readers' pool is in its statement.
       await waitFor(
         async () => {
-          const [{ count }] = await server.app.db.dataSource.query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(%' AND state = 'active'`);
+          const [{ count }] = await server.app.db.dataSource.query(
+            `SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(%' AND state = 'active'`,
+          );
           return count === POSTGRES_POOL_SIZE;
         },
         { what: 'the readers’ pool full' },

@@ -19,7 +19,10 @@ function deliveriesCycle(levels: number, args = ''): string {
   return `${open}id${close}`;
 }
 
-const REFUSED = { status: 400, errors: [expect.objectContaining({ message: expect.stringMatching(/cost/i), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })] };
+const REFUSED = {
+  status: 400,
+  errors: [expect.objectContaining({ message: expect.stringMatching(/cost/i), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })],
+};
 
 describe('the query cost limit', () => {
   let server: TestServer;
@@ -30,7 +33,7 @@ describe('the query cost limit', () => {
 
   const run = (query: string, variables: Record<string, unknown> = {}) => gql(server.url, query, variables, account.apiKey);
 
-  it("refuses the attack probe (four levels of builds at the default page size: 20^4 nodes) before it runs", async () => {
+  it('refuses the attack probe (four levels of builds at the default page size: 20^4 nodes) before it runs', async () => {
     const executed = jest.spyOn(server.app.services.builds, 'get');
     const response = await run(`{ ${buildsCycle(4)} }`);
     expect(response).toMatchObject(REFUSED);
@@ -38,7 +41,7 @@ describe('the query cost limit', () => {
     executed.mockRestore();
   });
 
-  it('counts `first` from variables, and from a variable\'s default', async () => {
+  it("counts `first` from variables, and from a variable's default", async () => {
     const query = `query ($n: Int) { ${buildsCycle(3, '(first: $n)')} }`;
     expect(await run(query, { n: 40 })).toMatchObject(REFUSED);
     expect(await run(`query ($n: Int = 40) { ${buildsCycle(3, '(first: $n)')} }`)).toMatchObject(REFUSED);
@@ -55,7 +58,7 @@ describe('the query cost limit', () => {
     expect(await run(query)).toMatchObject(REFUSED);
   });
 
-  it('still runs ordinary queries and GraphiQL\'s introspection', async () => {
+  it("still runs ordinary queries and GraphiQL's introspection", async () => {
     const twoLevels = await run(`query ($n: Int) { ${buildsCycle(2, '(first: $n)')} }`, { n: 40 });
     expect(twoLevels.errors).toBeUndefined();
     const introspection = await gql(server.url, getIntrospectionQuery());
@@ -75,7 +78,9 @@ describe('the query cost limit', () => {
     });
     afterAll(() => live.close());
 
-    const refusedLive = [expect.objectContaining({ message: expect.stringMatching(/cost/i), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
+    const refusedLive = [
+      expect.objectContaining({ message: expect.stringMatching(/cost/i), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+    ];
 
     it('refuses a subscription whose variables make it too costly, and accepts the same one with small pages', async () => {
       const query = `subscription ($n: Int) { deliveryUpdated { ${deliveriesCycle(3, '(first: $n)')} } }`;
@@ -111,9 +116,11 @@ describe('operationCost', () => {
   it('multiplies page sizes through the nesting and adds up every connection', () => {
     expect(cost(`{ ${buildsCycle(4)} }`)).toBe(20 + 20 ** 2 + 20 ** 3 + 20 ** 4);
     expect(cost(`query ($n: Int) { ${buildsCycle(3, '(first: $n)')} }`, { n: 40 })).toBe(40 + 40 ** 2 + 40 ** 3);
-    expect(cost('{ webhooks(first: 3) { totalCount nodes { deliveries(first: 5) { nodes { id } } } edges { node { id } } } projects { nodes { id } } }')).toBe(
-      3 * (1 + 5) + 100 + 20,
-    );
+    expect(
+      cost(
+        '{ webhooks(first: 3) { totalCount nodes { deliveries(first: 5) { nodes { id } } } edges { node { id } } } projects { nodes { id } } }',
+      ),
+    ).toBe(3 * (1 + 5) + 100 + 20);
   });
 
   it('prices every aggregate at 100 nodes, times the page sizes around it', () => {
@@ -124,9 +131,11 @@ describe('operationCost', () => {
     // Aliases each count: the amplified query of the attack (29 stats under 10 deliveries) is refused.
     const aliases = Array.from({ length: 29 }, (_, i) => `s${i}: stats(since: "2000-01-01T00:00:00Z") { succeeded }`).join(' ');
     expect(cost(`{ deliveries(first: 10) { nodes { webhook { ${aliases} } } } }`)).toBe(10 + 10 * 29 * 100);
-    expect(cost('fragment F on WebhookConnection { totalCount } { webhooks(first: 5) { ...F nodes { deliveries(first: 3) { ...D } } } } fragment D on DeliveryConnection { totalCount }')).toBe(
-      5 + 100 + 5 * 3 + 5 * 100,
-    );
+    expect(
+      cost(
+        'fragment F on WebhookConnection { totalCount } { webhooks(first: 5) { ...F nodes { deliveries(first: 3) { ...D } } } } fragment D on DeliveryConnection { totalCount }',
+      ),
+    ).toBe(5 + 100 + 5 * 3 + 5 * 100);
   });
 
   it('counts only the chosen operation, a null `first` as the default, and the largest page for more than that', () => {

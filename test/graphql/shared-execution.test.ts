@@ -67,10 +67,11 @@ function makeSchema(bus: InProcessEventBus) {
         items: {
           type: Item,
           subscribe: () =>
-            new LiveIterator<Message>(
-              (push) => bus.subscribe('event', (message) => push(message as unknown as Message)),
-              { bufferSize: BUFFER, onOverflow: () => (overflows += 1), onEnd: () => {} },
-            ),
+            new LiveIterator<Message>((push) => bus.subscribe('event', (message) => push(message as unknown as Message)), {
+              bufferSize: BUFFER,
+              onOverflow: () => (overflows += 1),
+              onEnd: () => {},
+            }),
           resolve: (message: Message) => message,
         },
       },
@@ -147,7 +148,9 @@ describe('shared subscription execution', () => {
       prefixA: await subscribe(subscribeFn, withPrefix, { variables: { p: 'A:' } }),
       prefixB: await subscribe(subscribeFn, withPrefix, { variables: { p: 'B:' } }),
       otherAccount: await subscribe(subscribeFn, withPrefix, { accountId: 'acct-2', variables: { p: 'A:' } }),
-      named: await subscribe(subscribeFn, 'subscription One { items { id } } subscription Two { items { title } }', { operationName: 'Two' }),
+      named: await subscribe(subscribeFn, 'subscription One { items { id } } subscription Two { items { title } }', {
+        operationName: 'Two',
+      }),
       noViewer: await subscribe(subscribeFn, 'subscription { items { id } }', { accountId: null }),
     };
 
@@ -222,7 +225,11 @@ describe('shared subscription execution', () => {
 
   it('returns the source error result when the stream cannot start', async () => {
     const subscribeFn = createSharedSubscribe();
-    const result = await subscribeFn({ schema, document: parse('subscription ($p: Int!) { items { title(prefix: $p) } }'), contextValue: {} });
+    const result = await subscribeFn({
+      schema,
+      document: parse('subscription ($p: Int!) { items { title(prefix: $p) } }'),
+      contextValue: {},
+    });
     expect(Symbol.asyncIterator in result).toBe(false);
     expect((result as ExecutionResult).errors?.[0].message).toMatch(/\$p/);
   });
@@ -258,7 +265,7 @@ describe('shared subscription execution', () => {
       return stream;
     }
 
-    it('writes each result on the publisher\'s stack, in publish order', async () => {
+    it("writes each result on the publisher's stack, in publish order", async () => {
       const sink = recordingSink();
       await piped('subscription { items { id } }', sink);
       publish({ accountId: 'acct-1', id: 'e1' });

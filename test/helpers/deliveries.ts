@@ -16,7 +16,14 @@ export interface DeliveryView {
   createdAt: string;
   completedAt: string | null;
   event: { id: string; type: string; test: boolean };
-  attempts: Array<{ number: number; startedAt: string; durationMs: number; responseStatus: number | null; responseBody: string | null; error: string | null }>;
+  attempts: Array<{
+    number: number;
+    startedAt: string;
+    durationMs: number;
+    responseStatus: number | null;
+    responseBody: string | null;
+    error: string | null;
+  }>;
 }
 
 /**
@@ -44,7 +51,13 @@ export async function getDelivery(server: TestServer, key: string, id: string): 
 }
 
 /** Polls until every listed delivery has ended (or `count` deliveries exist and all have ended). */
-export function waitForEnded(server: TestServer, key: string, count: number, webhookId?: string, timeoutMs = 10_000): Promise<DeliveryView[]> {
+export function waitForEnded(
+  server: TestServer,
+  key: string,
+  count: number,
+  webhookId?: string,
+  timeoutMs = 10_000,
+): Promise<DeliveryView[]> {
   return waitFor(
     async () => {
       const deliveries = await listDeliveries(server, key, webhookId);

@@ -38,7 +38,10 @@ export async function runBuild(
   url: string,
   key: string,
   projectId: string,
-  outcome: { status: 'SUCCESS' | 'FAILED'; artifactUrl?: string; error?: string } = { status: 'SUCCESS', artifactUrl: 'https://cdn.example.com/app.dmg' },
+  outcome: { status: 'SUCCESS' | 'FAILED'; artifactUrl?: string; error?: string } = {
+    status: 'SUCCESS',
+    artifactUrl: 'https://cdn.example.com/app.dmg',
+  },
 ): Promise<string> {
   const queued = await gqlOk(url, QUEUE_BUILD, { input: { projectId, version: '1.0.0', platform: 'MAC', arch: 'ARM64' } }, key);
   const id = queued.queueBuild.id as string;

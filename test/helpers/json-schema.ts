@@ -34,14 +34,19 @@ export function schemaErrors(document: Schema, schema: Schema, value: unknown, {
   const actual = typeOf(value);
   if (schema.type !== undefined) {
     const types: string[] = [schema.type].flat();
-    if (!types.includes(actual) && !(actual === 'integer' && types.includes('number'))) errors.push(`${path}: is ${actual}, not ${types.join(' or ')}`);
+    if (!types.includes(actual) && !(actual === 'integer' && types.includes('number')))
+      errors.push(`${path}: is ${actual}, not ${types.join(' or ')}`);
   }
   if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: ${JSON.stringify(value)} is not one of ${schema.enum.join(', ')}`);
   if ('const' in schema && value !== schema.const) errors.push(`${path}: is not ${JSON.stringify(schema.const)}`);
-  if (typeof value === 'string' && schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) errors.push(`${path}: does not match ${schema.pattern}`);
-  if (typeof value === 'string' && schema.format === 'date-time' && !isUtcTimestamp(value)) errors.push(`${path}: is not an ISO-8601 UTC date-time`);
+  if (typeof value === 'string' && schema.pattern && !new RegExp(schema.pattern, 'u').test(value))
+    errors.push(`${path}: does not match ${schema.pattern}`);
+  if (typeof value === 'string' && schema.format === 'date-time' && !isUtcTimestamp(value))
+    errors.push(`${path}: is not an ISO-8601 UTC date-time`);
   if (actual === 'array' && schema.items) {
-    (value as unknown[]).forEach((item, index) => errors.push(...schemaErrors(document, schema.items, item, { strict, path: `${path}[${index}]` })));
+    (value as unknown[]).forEach((item, index) =>
+      errors.push(...schemaErrors(document, schema.items, item, { strict, path: `${path}[${index}]` })),
+    );
   }
   if (actual === 'object') {
     const object = value as Record<string, unknown>;

@@ -29,8 +29,13 @@ export function spawnListen(args: string[], apiKey?: string): ListenProcess {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DESKFORGE_API_KEY;
   if (apiKey !== undefined) env.DESKFORGE_API_KEY = apiKey;
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'listen', 'listen.cli.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'listen', 'listen.cli.js'), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const lines: string[] = [];
   let stderr = '';
   createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));

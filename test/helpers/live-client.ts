@@ -155,7 +155,11 @@ export interface RawSocket {
 }
 
 /** Opens a bare socket offering `protocols` (`graphql-transport-ws` unless told otherwise) and waits until it is open. */
-export async function openRawSocket(wsUrl: string, protocols = ['graphql-transport-ws'], options: WebSocket.ClientOptions = {}): Promise<RawSocket> {
+export async function openRawSocket(
+  wsUrl: string,
+  protocols = ['graphql-transport-ws'],
+  options: WebSocket.ClientOptions = {},
+): Promise<RawSocket> {
   const socket = new WebSocket(wsUrl, protocols, options);
   const messages: any[] = [];
   socket.on('message', (data) => messages.push(JSON.parse(String(data))));

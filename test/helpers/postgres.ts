@@ -69,7 +69,8 @@ export async function startPrivateCluster({ password }: { password?: string } = 
   const folder = mkdtempSync(join(tmpdir(), 'deskforge-private-pg-'));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) chownSync(folder, Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()), 0);
-  const asOwner = (command: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, command), ...args]) : run(join(bin, command), args));
+  const asOwner = (command: string, args: string[]) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, command), ...args]) : run(join(bin, command), args);
   const data = join(folder, 'data');
   const initArgs = ['-D', data, '-U', 'postgres', '--no-sync'];
   if (password) {
@@ -87,7 +88,18 @@ export async function startPrivateCluster({ password }: { password?: string } = 
     folder,
     urlOf: (database, pw) => `postgres://postgres${pw ? `:${encodeURIComponent(pw)}` : ''}@127.0.0.1:${port}/${database}`,
     async start() {
-      await asOwner('pg_ctl', ['-D', data, '-w', '-t', '30', '-l', join(folder, 'server.log'), '-o', `-k ${folder} -c listen_addresses=127.0.0.1 -p ${port} -c fsync=off`, 'start']);
+      await asOwner('pg_ctl', [
+        '-D',
+        data,
+        '-w',
+        '-t',
+        '30',
+        '-l',
+        join(folder, 'server.log'),
+        '-o',
+        `-k ${folder} -c listen_addresses=127.0.0.1 -p ${port} -c fsync=off`,
+        'start',
+      ]);
       running = true;
     },
     async stop(mode = 'fast') {

@@ -26,7 +26,12 @@ export interface RestRequest {
 }
 
 /** One request to the REST endpoints over real HTTP; a body goes with `Content-Type: application/json`. */
-export async function rest(origin: string, method: string, path: string, { key, body, headers = {} }: RestRequest = {}): Promise<RestResponse> {
+export async function rest(
+  origin: string,
+  method: string,
+  path: string,
+  { key, body, headers = {} }: RestRequest = {},
+): Promise<RestResponse> {
   const sent: Record<string, string> = {};
   if (key) sent.authorization = `Bearer ${key}`;
   if (body !== undefined) sent['content-type'] = 'application/json';

@@ -43,7 +43,14 @@ export function testConfig(dir: string, overrides: ConfigOverrides = {}): Config
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     shutdownGraceMs: 2_000,
     ...overrides,
-    webhook: { ...base.webhook, allowPrivateUrls: true, retryDelaysMs: [50, 100, 150], timeoutMs: 2_000, dispatch: false, ...overrides.webhook },
+    webhook: {
+      ...base.webhook,
+      allowPrivateUrls: true,
+      retryDelaysMs: [50, 100, 150],
+      timeoutMs: 2_000,
+      dispatch: false,
+      ...overrides.webhook,
+    },
     limits: { ...base.limits, ...overrides.limits },
     live: { ...base.live, ...overrides.live },
   };
@@ -70,7 +77,10 @@ export async function startTestServer(overrides: ConfigOverrides = {}, deps: App
 }
 
 /** A started test server with one account on it, for the test files that need nothing more. */
-export async function startServerWithAccount(overrides: ConfigOverrides = {}, deps: AppDependencies = {}): Promise<{ server: TestServer; account: TestAccount }> {
+export async function startServerWithAccount(
+  overrides: ConfigOverrides = {},
+  deps: AppDependencies = {},
+): Promise<{ server: TestServer; account: TestAccount }> {
   const server = await startTestServer(overrides, deps);
   return { server, account: await createAccount(server.app) };
 }

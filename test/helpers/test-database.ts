@@ -15,7 +15,10 @@ export const testEngine: TestEngine = process.env.DESKFORGE_TEST_ENGINE === 'pos
 /** The PostgreSQL server's URL for the test run (its superuser and its `postgres` database). */
 export function postgresAdminUrl(): string {
   const url = process.env.DESKFORGE_TEST_DATABASE_URL;
-  if (!url) throw new Error('the PostgreSQL test run needs DESKFORGE_TEST_DATABASE_URL (npm test starts a throwaway server: scripts/throwaway-postgres.sh)');
+  if (!url)
+    throw new Error(
+      'the PostgreSQL test run needs DESKFORGE_TEST_DATABASE_URL (npm test starts a throwaway server: scripts/throwaway-postgres.sh)',
+    );
   return url;
 }
 
@@ -71,7 +74,8 @@ export async function sql<T = any>(target: DataSource | EntityManager, text: str
   const rows = await queryRows<Record<string, unknown>>(target, text, parameters);
   return rows.map((row) => {
     const converted: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(row)) converted[key] = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+    for (const [key, value] of Object.entries(row))
+      converted[key] = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
     return converted as T;
   });
 }
@@ -81,7 +85,13 @@ export async function sql<T = any>(target: DataSource | EntityManager, text: str
  * `NEW`, or all) with `message`, on either engine; returns how to remove it. For tests of what
  * happens when the database refuses a write.
  */
-export async function refuseInserts(source: DataSource, table: string, name: string, message: string, when = 'TRUE'): Promise<() => Promise<void>> {
+export async function refuseInserts(
+  source: DataSource,
+  table: string,
+  name: string,
+  message: string,
+  when = 'TRUE',
+): Promise<() => Promise<void>> {
   if (source.options.type === 'postgres') {
     await source.query(
       `CREATE FUNCTION "${name}"() RETURNS trigger AS $$ BEGIN IF ${when} THEN RAISE EXCEPTION '${message}'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,

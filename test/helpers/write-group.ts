@@ -16,7 +16,10 @@ export async function commitTogether<T>(server: TestServer, requests: Array<() =
     const answers: Array<Promise<T>> = [];
     for (const request of requests) {
       answers.push(request());
-      await waitFor(() => writes.waiting >= answers.length, { what: `${answers.length} writes queued behind the held one`, timeoutMs: 5_000 });
+      await waitFor(() => writes.waiting >= answers.length, {
+        what: `${answers.length} writes queued behind the held one`,
+        timeoutMs: 5_000,
+      });
     }
     open();
     await held;

@@ -51,14 +51,18 @@ describe('GraphiQL in a real browser', () => {
 
   /** The text of the CodeMirror editor matched by `selector`. */
   const editorText = (selector: string) =>
-    page.evaluate((sel) => (document.querySelector(sel) as (Element & { CodeMirror?: { getValue(): string } }) | null)?.CodeMirror?.getValue() ?? '', selector);
+    page.evaluate(
+      (sel) => (document.querySelector(sel) as (Element & { CodeMirror?: { getValue(): string } }) | null)?.CodeMirror?.getValue() ?? '',
+      selector,
+    );
   const QUERY = '.graphiql-query-editor .CodeMirror';
   /** The variables and headers editors share one pane; the inactive one is hidden. */
   const HEADERS = '.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror';
   const RESULT = '.result-window .CodeMirror';
   const resultShows = (text: string) =>
     page.waitForFunction(
-      ([selector, wanted]) => (document.querySelector(selector) as Element & { CodeMirror: { getValue(): string } }).CodeMirror.getValue().includes(wanted),
+      ([selector, wanted]) =>
+        (document.querySelector(selector) as Element & { CodeMirror: { getValue(): string } }).CodeMirror.getValue().includes(wanted),
       [RESULT, text],
       { timeout: 10_000 },
     );
@@ -93,7 +97,10 @@ describe('GraphiQL in a real browser', () => {
     const project = await gqlOk(server.url, 'mutation { createProject(input: { name: "Seen Live" }) { id } }', {}, acme.apiKey);
     await resultShows(project.createProject.id);
     const result = JSON.parse(await editorText(RESULT));
-    expect(result.data.events).toMatchObject({ type: 'PROJECT_CREATED', data: { project: { id: project.createProject.id, name: 'Seen Live' }, build: null } });
+    expect(result.data.events).toMatchObject({
+      type: 'PROJECT_CREATED',
+      data: { project: { id: project.createProject.id, name: 'Seen Live' }, build: null },
+    });
 
     // The next one replaces it, still on the same subscription.
     const queued = await gqlOk(

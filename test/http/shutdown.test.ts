@@ -113,10 +113,14 @@ describe('shutdown: stop accepting first, then drain', () => {
       // The first request is in flight (its write held) when the shutdown starts; the second comes after it on the same connection.
       const writes = gate();
       const held = server.app.db.writes.write(() => writes.opened);
-      socket.write(rawRequest(server, account.apiKey, JSON.stringify({ query: CREATE_PROJECT, variables: { input: { name: 'Accepted before' } } })));
+      socket.write(
+        rawRequest(server, account.apiKey, JSON.stringify({ query: CREATE_PROJECT, variables: { input: { name: 'Accepted before' } } })),
+      );
       await waitFor(() => server.app.db.writes.waiting === 1, { what: 'the first request to wait for its write' });
       const stopping = server.app.stop();
-      socket.write(rawRequest(server, account.apiKey, JSON.stringify({ query: CREATE_PROJECT, variables: { input: { name: 'Sent after' } } })));
+      socket.write(
+        rawRequest(server, account.apiKey, JSON.stringify({ query: CREATE_PROJECT, variables: { input: { name: 'Sent after' } } })),
+      );
       writes.open();
       await held;
       await ended;
@@ -132,7 +136,9 @@ describe('shutdown: stop accepting first, then drain', () => {
       const db = await openDatabase(databaseLocation(server.config), appDatabaseSchema);
       try {
         const events = await sql(db.reader, 'SELECT type, payload FROM events ORDER BY position');
-        expect(events.map((event) => [event.type, JSON.parse(String(event.payload)).data.project.name])).toEqual([['project.created', 'Accepted before']]);
+        expect(events.map((event) => [event.type, JSON.parse(String(event.payload)).data.project.name])).toEqual([
+          ['project.created', 'Accepted before'],
+        ]);
         expect(await sql(db.reader, 'SELECT name FROM projects')).toEqual([{ name: 'Accepted before' }]);
       } finally {
         await db.close();

@@ -46,12 +46,17 @@ describe('the event stream of listen', () => {
 
     // Events committed by another process while the service is frozen.
     service.process.kill('SIGSTOP');
-    await waitFor(() => statuses.some((status) => status.startsWith('connection lost (4499')), { what: `the dead connection to be dropped (${statuses})` });
+    await waitFor(() => statuses.some((status) => status.startsWith('connection lost (4499')), {
+      what: `the dead connection to be dropped (${statuses})`,
+    });
     const other = await rig.spawn(databaseEnv(databasePath));
     await createProject(other.url, apiKey, 'While frozen 1');
     await createProject(other.url, apiKey, 'While frozen 2');
     service.process.kill('SIGCONT');
-    await waitFor(() => statuses.some((status) => status.startsWith('connected; resuming after')), { timeoutMs: 15_000, what: `the stream to resume (${statuses})` });
+    await waitFor(() => statuses.some((status) => status.startsWith('connected; resuming after')), {
+      timeoutMs: 15_000,
+      what: `the stream to resume (${statuses})`,
+    });
     await createProject(service.url, apiKey, 'After');
 
     const expected = (await storedEvents(databasePath, accountId)).slice(1);

@@ -44,7 +44,9 @@ describe('listen options', () => {
     expect(options.events).toEqual([EventType.BUILD_SUCCEEDED, EventType.BUILD_FAILED]);
     expect(options.secret).toBe('your_webhook_secret');
     expect(options.json).toBe(true);
-    expect(parse(['--forward-to', 'http://localhost:3000/', '--url', 'ws://127.0.0.1:4999/graphql']).serviceUrl.href).toBe('ws://127.0.0.1:4999/graphql');
+    expect(parse(['--forward-to', 'http://localhost:3000/', '--url', 'ws://127.0.0.1:4999/graphql']).serviceUrl.href).toBe(
+      'ws://127.0.0.1:4999/graphql',
+    );
   });
 
   it('refuses a missing or malformed --forward-to, an unknown flag or event name, a bad --url or --secret, and no key', () => {
@@ -55,18 +57,31 @@ describe('listen options', () => {
     expect(refusal(['--forward-to', 'ftp://localhost/hook'])).toMatch(/^--forward-to: /);
     expect(refusal(['--forward-to', 'http://localhost:3000/', '--forward'])).toMatch(/Unknown option '--forward'/);
     expect(refusal(['--forward-to', 'http://localhost:3000/', 'extra'])).toMatch(/extra/);
-    expect(refusal(['--forward-to', 'http://localhost:3000/', '--events', 'build.succeeded,BUILD_FAILED'])).toMatch(/^--events: unknown event "BUILD_FAILED"; the names are build\.queued, /);
+    expect(refusal(['--forward-to', 'http://localhost:3000/', '--events', 'build.succeeded,BUILD_FAILED'])).toMatch(
+      /^--events: unknown event "BUILD_FAILED"; the names are build\.queued, /,
+    );
     expect(refusal(['--forward-to', 'http://localhost:3000/', '--events', ''])).toMatch(/^--events: unknown event ""/);
     expect(refusal(['--forward-to', 'http://localhost:3000/', '--url', 'localhost:4000'])).toMatch(/^--url: /);
-    expect(refusal(['--forward-to', 'http://localhost:3000/', '--secret', 'short'])).toBe('--secret: "secret" must be 16 to 256 characters');
-    expect(refusal(['--forward-to', 'http://localhost:3000/', '--secret', 'whsec_!!!!!!!!!!!!!!!!!!!!!!!!'])).toMatch(/^--secret: "secret" starting with whsec_ must be base64/);
+    expect(refusal(['--forward-to', 'http://localhost:3000/', '--secret', 'short'])).toBe(
+      '--secret: "secret" must be 16 to 256 characters',
+    );
+    expect(refusal(['--forward-to', 'http://localhost:3000/', '--secret', 'whsec_!!!!!!!!!!!!!!!!!!!!!!!!'])).toMatch(
+      /^--secret: "secret" starting with whsec_ must be base64/,
+    );
     expect(refusal(['--forward-to', 'http://localhost:3000/'], {})).toMatch(/^DESKFORGE_API_KEY is not set/);
     expect(refusal(['--forward-to', 'http://localhost:3000/'], { DESKFORGE_API_KEY: '  ' })).toMatch(/^DESKFORGE_API_KEY is not set/);
   });
 
   it('sends the API key in clear (http://, ws://) only to this machine: localhost, 127.0.0.0/8, ::1', () => {
     const service = (url: string) => ['--forward-to', 'http://localhost:3000/', '--url', url];
-    for (const url of ['http://localhost:4000/graphql', 'ws://LOCALHOST:4000/graphql', 'http://127.0.0.1:4000/graphql', 'ws://127.8.9.10/graphql', 'http://[::1]:4000/graphql', 'http://[::ffff:127.0.0.1]/graphql']) {
+    for (const url of [
+      'http://localhost:4000/graphql',
+      'ws://LOCALHOST:4000/graphql',
+      'http://127.0.0.1:4000/graphql',
+      'ws://127.8.9.10/graphql',
+      'http://[::1]:4000/graphql',
+      'http://[::ffff:127.0.0.1]/graphql',
+    ]) {
       expect(parse(service(url)).serviceUrl.protocol).toBe('ws:');
     }
     for (const url of [

@@ -46,7 +46,15 @@ describe('listen across a service restart', () => {
     const project = await createProject(service.url, acme.apiKey, 'Before listen');
     const [before] = await eventIds(acme.accountId);
 
-    const args = (path: string) => ['--url', service.url, '--forward-to', `http://127.0.0.1:${rig.receiver.port}${path}`, '--secret', SECRET, '--json'];
+    const args = (path: string) => [
+      '--url',
+      service.url,
+      '--forward-to',
+      `http://127.0.0.1:${rig.receiver.port}${path}`,
+      '--secret',
+      SECRET,
+      '--json',
+    ];
     const acmeListen = spawnListen(args('/acme'), acme.apiKey);
     const freshListen = spawnListen(args('/fresh'), fresh.apiKey);
     listens.push(acmeListen, freshListen);
@@ -60,7 +68,9 @@ describe('listen across a service restart', () => {
 
     service.process.kill('SIGKILL');
     await service.exited;
-    await waitFor(() => acmeListen.stderr.includes('connection lost') && freshListen.stderr.includes('connection lost'), { what: 'both listens to notice' });
+    await waitFor(() => acmeListen.stderr.includes('connection lost') && freshListen.stderr.includes('connection lost'), {
+      what: 'both listens to notice',
+    });
 
     // While the service is away, another process on the same database commits: listen cannot see these live.
     const other = await start();
@@ -90,7 +100,9 @@ describe('listen across a service restart', () => {
     await createProject(service.url, fresh.apiKey, 'Fresh last');
     acmeEvents.push(...(await eventIds(acme.accountId)).slice(-1));
     freshEvents.push(...(await eventIds(fresh.accountId)).slice(-1));
-    await waitFor(() => forwardedTo('/acme').length >= acmeEvents.length && forwardedTo('/fresh').length >= freshEvents.length, { what: 'the last events' });
+    await waitFor(() => forwardedTo('/acme').length >= acmeEvents.length && forwardedTo('/fresh').length >= freshEvents.length, {
+      what: 'the last events',
+    });
 
     expect(forwardedTo('/acme').map((request) => request.headers['webhook-id'])).toEqual(acmeEvents);
     expect(forwardedTo('/fresh').map((request) => request.headers['webhook-id'])).toEqual(freshEvents);

@@ -99,7 +99,9 @@ describe('listen', () => {
     const wanted = (await eventLog()).filter((event) => event.type === 'build.succeeded' || event.type === 'build.failed').slice(-3);
     await waitFor(() => receiver.requests.length >= 3, { what: 'three forwards' });
     const lines = await child.waitForLines(4);
-    expect(receiver.requests.map((request) => [request.headers['webhook-id'], request.headers['x-deskforge-event']])).toEqual(wanted.map((event) => [event.id, event.type]));
+    expect(receiver.requests.map((request) => [request.headers['webhook-id'], request.headers['x-deskforge-event']])).toEqual(
+      wanted.map((event) => [event.id, event.type]),
+    );
     expect(receiver.requests.map((request) => request.raw.toString('utf8'))).toEqual(wanted.map((event) => event.payload));
     expect(receiver.requests.every((request) => request.deskforgeValid && request.standardValid)).toBe(true);
 
@@ -140,7 +142,9 @@ describe('listen', () => {
     const child = spawnListen(['--url', server.url, '--forward-to', receiver.url], 'dfk_not-a-key-of-this-service-0123456789');
     const exit = await child.exited;
     expect(exit).toEqual({ code: 1, signal: null });
-    expect(child.stderr).toMatch(/^listen: the service refused the API key \(4403: A valid API key is required.*\): check DESKFORGE_API_KEY\n$/);
+    expect(child.stderr).toMatch(
+      /^listen: the service refused the API key \(4403: A valid API key is required.*\): check DESKFORGE_API_KEY\n$/,
+    );
     expect(child.lines).toEqual([]);
   });
 
@@ -162,7 +166,9 @@ describe('listen', () => {
   ])('prints the usage and exits 2 for %s', async (_what, args) => {
     const child = spawnListen(['--url', server.url, ...args], acme.apiKey);
     expect(await child.exited).toEqual({ code: 2, signal: null });
-    expect(child.stderr).toMatch(/^listen: .+\n\nusage: DESKFORGE_API_KEY=dfk_… npm run --silent listen -- --forward-to <url> \[options\]\n/);
+    expect(child.stderr).toMatch(
+      /^listen: .+\n\nusage: DESKFORGE_API_KEY=dfk_… npm run --silent listen -- --forward-to <url> \[options\]\n/,
+    );
     expect(child.lines).toEqual([]);
   });
 });

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createProject, UPDATE_PROJECT } from '../helpers/fixtures';
 import { createAccount, gql, gqlOk, TestAccount } from '../helpers/graphql';
-import { activeSubscriptions, connectLive, connectLiveOk, LiveClient, openRawSocket, waitForActiveSubscriptions } from '../helpers/live-client';
+import {
+  activeSubscriptions,
+  connectLive,
+  connectLiveOk,
+  LiveClient,
+  openRawSocket,
+  waitForActiveSubscriptions,
+} from '../helpers/live-client';
 import { startTestServer, TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
 
@@ -54,7 +61,12 @@ describe('live connections', () => {
     let connected = 0;
     for (const attempt of attempts) attempt.client.on('connected', () => (connected += 1));
     const closes = await Promise.all(attempts.map((attempt) => attempt.closed));
-    expect(closes).toEqual(attempts.map(() => ({ code: 4403, reason: "A valid API key is required: send connectionParams { authorization: 'Bearer <apiKey>' }" })));
+    expect(closes).toEqual(
+      attempts.map(() => ({
+        code: 4403,
+        reason: "A valid API key is required: send connectionParams { authorization: 'Bearer <apiKey>' }",
+      })),
+    );
     expect(connected).toBe(0);
   });
 
@@ -144,7 +156,9 @@ describe('live connections', () => {
     await waitForActiveSubscriptions(server.app, 3);
     const extra = live.subscribe(EVENTS);
     await extra.waitForEnd();
-    expect(extra.error).toEqual([expect.objectContaining({ message: 'At most 3 operations may run at once on one connection', extensions: { code: 'BAD_REQUEST' } })]);
+    expect(extra.error).toEqual([
+      expect.objectContaining({ message: 'At most 3 operations may run at once on one connection', extensions: { code: 'BAD_REQUEST' } }),
+    ]);
 
     await createProject(server.url, acme.apiKey, 'Capped');
     for (const sub of subs) await sub.waitForData(1);
@@ -165,11 +179,15 @@ describe('live connections', () => {
     const syntax = await run('subscription { events { id }');
     expect(syntax.error).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
     const unknown = await run('subscription { events { id secret } }');
-    expect(unknown.error).toEqual([expect.objectContaining({ message: expect.stringContaining('secret'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
+    expect(unknown.error).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('secret'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+    ]);
     const deep = await run('subscription { deliveryUpdated { webhook { deliveries { nodes { event { id } } } } } }');
     expect(deep.error).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
     const badVariable = await run('subscription ($types: [EventType!]) { events(types: $types) { id } }', { types: ['BUILD_EXPLODED'] });
-    expect(badVariable.results).toEqual([{ errors: [expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'types' } })] }]);
+    expect(badVariable.results).toEqual([
+      { errors: [expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'types' } })] },
+    ]);
     expect(badVariable.completed).toBe(true);
     expect(JSON.stringify([syntax.error, unknown.error, deep.error, badVariable.results])).not.toMatch(/stack|at .*\.ts/);
     await waitForActiveSubscriptions(server.app, 0);

@@ -62,7 +62,16 @@ describe('subscription deliveryUpdated', () => {
         createdAt: now,
         completedAt: status === DeliveryStatus.SUCCEEDED ? now : null,
       });
-      await manager.insert(DeliveryAttempt, { id: newId('att'), deliveryId: id, number: 1, startedAt: now, durationMs: 12, responseStatus, responseBody: 'ok', error: null });
+      await manager.insert(DeliveryAttempt, {
+        id: newId('att'),
+        deliveryId: id,
+        number: 1,
+        startedAt: now,
+        durationMs: 12,
+        responseStatus,
+        responseBody: 'ok',
+        error: null,
+      });
     });
     server.app.bus.publish('delivery', { id, accountId: account.accountId, webhookId, eventId: event, status });
     return id;

@@ -39,7 +39,12 @@ describe('subscription events', () => {
     await waitForActiveSubscriptions(server.app, 1);
 
     const project = await createProject(server.url, acme.apiKey, 'Desk App');
-    const queued = await gqlOk(server.url, QUEUE_BUILD, { input: { projectId: project.id, version: '2.0.0', platform: 'WINDOWS', arch: 'X64' } }, acme.apiKey);
+    const queued = await gqlOk(
+      server.url,
+      QUEUE_BUILD,
+      { input: { projectId: project.id, version: '2.0.0', platform: 'WINDOWS', arch: 'X64' } },
+      acme.apiKey,
+    );
     const buildId = queued.queueBuild.id;
     await gqlOk(server.url, START_BUILD, { id: buildId }, acme.apiKey);
     await gqlOk(server.url, COMPLETE_BUILD, { id: buildId, input: { status: 'FAILED', error: 'linker exploded' } }, acme.apiKey);
@@ -49,9 +54,23 @@ describe('subscription events', () => {
     const failed = events[3];
     expect(failed.data).toEqual({
       project: { id: project.id, name: 'Desk App' },
-      build: { id: buildId, projectId: project.id, version: '2.0.0', platform: 'WINDOWS', arch: 'X64', status: 'FAILED', artifactUrl: null, duration: expect.any(Number), error: 'linker exploded' },
+      build: {
+        id: buildId,
+        projectId: project.id,
+        version: '2.0.0',
+        platform: 'WINDOWS',
+        arch: 'X64',
+        status: 'FAILED',
+        artifactUrl: null,
+        duration: expect.any(Number),
+        error: 'linker exploded',
+      },
     });
-    expect(failed.payload).toMatchObject({ id: failed.id, type: 'build.failed', data: { build: { status: 'failed', platform: 'windows', error: 'linker exploded' } } });
+    expect(failed.payload).toMatchObject({
+      id: failed.id,
+      type: 'build.failed',
+      data: { build: { status: 'failed', platform: 'windows', error: 'linker exploded' } },
+    });
     expect(events[0].data.build).toBeNull();
     expect(events[0].payload.data).not.toHaveProperty('build');
 
@@ -60,7 +79,12 @@ describe('subscription events', () => {
     const bodies = new Map(stored.map((event) => [event.id, event.payload]));
     for (const event of events) expect(JSON.stringify(event.payload)).toBe(bodies.get(event.id));
     // …and what the HTTP API shows for the same event.
-    const query = await gqlOk(server.url, 'query ($id: ID!) { event(id: $id) { id type createdAt payload } }', { id: failed.id }, acme.apiKey);
+    const query = await gqlOk(
+      server.url,
+      'query ($id: ID!) { event(id: $id) { id type createdAt payload } }',
+      { id: failed.id },
+      acme.apiKey,
+    );
     expect(query.event).toEqual({ id: failed.id, type: failed.type, createdAt: failed.createdAt, payload: failed.payload });
   });
 
@@ -70,7 +94,9 @@ describe('subscription events', () => {
     const sub = live.subscribe(EVENTS, { projectId: project.id });
     await waitForActiveSubscriptions(server.app, 1);
 
-    await Promise.all(Array.from({ length: 100 }, (_, i) => gqlOk(server.url, UPDATE_PROJECT, { id: project.id, name: `v${i + 1}` }, acme.apiKey)));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => gqlOk(server.url, UPDATE_PROJECT, { id: project.id, name: `v${i + 1}` }, acme.apiKey)),
+    );
 
     const received = (await sub.waitForData(100)).map((data) => data.events);
     const committed = await server.app.db.dataSource

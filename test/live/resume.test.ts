@@ -20,7 +20,11 @@ describe('resuming the events subscription (`after`)', () => {
   };
   /** The account's event ids in commit order, straight from the event log. */
   const eventIds = async (account: TestAccount): Promise<string[]> =>
-    (await sql<{ id: string }>(server.app.db.reader, 'SELECT id FROM events WHERE "accountId" = ? AND NOT "test" ORDER BY position', [account.accountId])).map((row) => row.id);
+    (
+      await sql<{ id: string }>(server.app.db.reader, 'SELECT id FROM events WHERE "accountId" = ? AND NOT "test" ORDER BY position', [
+        account.accountId,
+      ])
+    ).map((row) => row.id);
 
   beforeAll(async () => {
     server = await startTestServer({ live: { bufferSize: 50 } });

@@ -64,7 +64,9 @@ describe('shared execution of live subscriptions', () => {
     // Byte for byte what graphql-ws's own `JSON.stringify({ id, type, payload })` gives.
     for (const received of parsed) for (const message of received) expect(message.type).toBe('next');
     nexts.forEach((received, index) =>
-      received.forEach((frame, n) => expect(frame).toBe(JSON.stringify({ id: parsed[index][n].id, type: 'next', payload: parsed[index][n].payload }))),
+      received.forEach((frame, n) =>
+        expect(frame).toBe(JSON.stringify({ id: parsed[index][n].id, type: 'next', payload: parsed[index][n].payload })),
+      ),
     );
     expect(parsed.map((received) => received.map((message) => message.id))).toEqual([
       ['first', 'first'],
@@ -107,7 +109,8 @@ describe('shared execution of live subscriptions', () => {
     await allAcme.waitForData(2);
     await allAcmeToo.waitForData(2);
     await globexAll.waitForData(1);
-    const names = (sub: { data: Array<{ events: { data: { project: { name: string } } } }> }) => sub.data.map((data) => data.events.data.project.name);
+    const names = (sub: { data: Array<{ events: { data: { project: { name: string } } } }> }) =>
+      sub.data.map((data) => data.events.data.project.name);
     expect(names(onlyA)).toEqual(['A2']);
     expect(names(onlyB)).toEqual(['B2']);
     expect(names(allAcme)).toEqual(['A2', 'B2']);
@@ -127,7 +130,9 @@ describe('shared execution of live subscriptions', () => {
     const failing = second.subscribe(EVENTS, { projectId: project.id, types: ['NOT_A_TYPE'] });
     await failing.waitForEnd();
     // Variables that do not coerce: one result with the error, then `complete`.
-    expect(failing.results).toEqual([{ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })] }]);
+    expect(failing.results).toEqual([
+      { errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })] },
+    ]);
 
     await rename(project.id, 'one');
     await Promise.all([leaving.waitForData(1), staying.waitForData(1), unsubscribing.waitForData(1)]);
@@ -144,21 +149,38 @@ describe('shared execution of live subscriptions', () => {
     expect(unsubscribing.data).toHaveLength(1);
   });
 
-  it('resolves an event for its subscribers without a promise, so it is written on the publisher\'s stack', async () => {
+  it("resolves an event for its subscribers without a promise, so it is written on the publisher's stack", async () => {
     const schema = await createSchema();
     const createdAt = new Date('2026-01-02T03:04:05.000Z');
-    const body = { id: 'evt_1', type: 'project.updated', createdAt: createdAt.toISOString(), data: { project: { id: 'proj_1', name: 'Sync' } } };
-    const event: CommittedEvent = { id: 'evt_1', accountId: 'acct_1', type: EventType.PROJECT_UPDATED, projectId: 'proj_1', createdAt, payload: JSON.stringify(body), position: 1 };
+    const body = {
+      id: 'evt_1',
+      type: 'project.updated',
+      createdAt: createdAt.toISOString(),
+      data: { project: { id: 'proj_1', name: 'Sync' } },
+    };
+    const event: CommittedEvent = {
+      id: 'evt_1',
+      accountId: 'acct_1',
+      type: EventType.PROJECT_UPDATED,
+      projectId: 'proj_1',
+      createdAt,
+      payload: JSON.stringify(body),
+      position: 1,
+    };
     const result = execute({
       schema,
-      document: parse('subscription ($types: [EventType!]) { events(types: $types) { id type createdAt payload data { project { name } build { id } } } }'),
+      document: parse(
+        'subscription ($types: [EventType!]) { events(types: $types) { id type createdAt payload data { project { name } build { id } } } }',
+      ),
       variableValues: { types: ['PROJECT_UPDATED'] },
       rootValue: event,
       contextValue: { viewer: { accountId: 'acct_1', apiKeyId: 'key_1' }, services: {} },
     });
     expect(result).not.toBeInstanceOf(Promise);
     expect(result).toEqual({
-      data: { events: { id: 'evt_1', type: 'PROJECT_UPDATED', createdAt, payload: body, data: { project: { name: 'Sync' }, build: null } } },
+      data: {
+        events: { id: 'evt_1', type: 'PROJECT_UPDATED', createdAt, payload: body, data: { project: { name: 'Sync' }, build: null } },
+      },
     });
   });
 });

@@ -2,7 +2,15 @@ import { Socket } from 'node:net';
 import { CommittedEvent } from '../../src/event-bus';
 import { EventType } from '../../src/events/event-type';
 import { createAccount, TestAccount } from '../helpers/graphql';
-import { activeSubscriptions, connectLiveOk, LiveClient, openRawSocket, pausableWebSocket, RawSocket, waitForActiveSubscriptions } from '../helpers/live-client';
+import {
+  activeSubscriptions,
+  connectLiveOk,
+  LiveClient,
+  openRawSocket,
+  pausableWebSocket,
+  RawSocket,
+  waitForActiveSubscriptions,
+} from '../helpers/live-client';
 import { startTestServer, TestServer } from '../helpers/server';
 import { waitFor } from '../helpers/wait-for';
 
@@ -12,8 +20,21 @@ const BUFFER = 20;
 function bigEvent(account: TestAccount, n: number): CommittedEvent {
   const id = `evt_big${n}`;
   const createdAt = new Date();
-  const body = { id, type: EventType.PROJECT_UPDATED, createdAt: createdAt.toISOString(), data: { project: { id: 'proj_big', name: 'x'.repeat(64 * 1024) } } };
-  return { id, accountId: account.accountId, type: EventType.PROJECT_UPDATED, projectId: 'proj_big', createdAt, payload: JSON.stringify(body), position: 1 };
+  const body = {
+    id,
+    type: EventType.PROJECT_UPDATED,
+    createdAt: createdAt.toISOString(),
+    data: { project: { id: 'proj_big', name: 'x'.repeat(64 * 1024) } },
+  };
+  return {
+    id,
+    accountId: account.accountId,
+    type: EventType.PROJECT_UPDATED,
+    projectId: 'proj_big',
+    createdAt,
+    payload: JSON.stringify(body),
+    position: 1,
+  };
 }
 
 describe('a slow subscriber', () => {

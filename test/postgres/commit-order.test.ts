@@ -192,7 +192,7 @@ describe('feed positions in commit order on PostgreSQL', () => {
     expect(stored.map((row) => row.id)).toEqual(['evt_base', 'evt_a', 'evt_b']);
   });
 
-  it("A rolls back: B then takes the position A had, and readers see B (nothing of A, nothing skipped)", async () => {
+  it('A rolls back: B then takes the position A had, and readers see B (nothing of A, nothing skipped)', async () => {
     const base = await committedEvent('evt_base');
     const readers = await startReaders();
 
@@ -225,13 +225,21 @@ describe('feed positions in commit order on PostgreSQL', () => {
     await insertChanges(a.runner.manager, [{ topic: 'webhook', body: JSON.stringify({ id: 'wh_a', accountId: 'acc_1' }) }], new Date());
 
     const b = await begin();
-    const appendingB = insertChanges(b.runner.manager, [{ topic: 'webhook', body: JSON.stringify({ id: 'wh_b', accountId: 'acc_1' }) }], new Date());
+    const appendingB = insertChanges(
+      b.runner.manager,
+      [{ topic: 'webhook', body: JSON.stringify({ id: 'wh_b', accountId: 'acc_1' }) }],
+      new Date(),
+    );
     const bState = settled(appendingB);
     await waitingForFeedLock(b.pid);
 
     // A third transaction, appending changes only, queues behind both.
     const c = await begin();
-    const appendingC = insertChanges(c.runner.manager, [{ topic: 'webhook', body: JSON.stringify({ id: 'wh_c', accountId: 'acc_1' }) }], new Date());
+    const appendingC = insertChanges(
+      c.runner.manager,
+      [{ topic: 'webhook', body: JSON.stringify({ id: 'wh_c', accountId: 'acc_1' }) }],
+      new Date(),
+    );
     await waitingForFeedLock(c.pid);
     expect(await source.changesAfter(0, 100)).toEqual([]);
     expect(bState.done).toBe(false);
@@ -280,7 +288,9 @@ describe('positions from a plain sequence, with no lock (the danger the lock pre
       seen,
       position: () => cursor,
       async poll() {
-        const { rows } = await reader.query('SELECT "position", "label" FROM "scratch_feed" WHERE "position" > $1 ORDER BY "position"', [cursor]);
+        const { rows } = await reader.query('SELECT "position", "label" FROM "scratch_feed" WHERE "position" > $1 ORDER BY "position"', [
+          cursor,
+        ]);
         for (const row of rows) {
           cursor = row.position;
           seen.push(row.label);
@@ -327,11 +337,18 @@ describe('positions from a plain sequence, with no lock (the danger the lock pre
     await first.query('SELECT pg_advisory_xact_lock(42)');
     await first.query(`INSERT INTO "scratch_feed" ("label") VALUES ('first')`);
     await second.query('BEGIN');
-    const secondInsert = second.query('SELECT pg_advisory_xact_lock(42)').then(() => second.query(`INSERT INTO "scratch_feed" ("label") VALUES ('second') RETURNING "position"`));
-    await waitFor(async () => (await reader.query(`SELECT 1 FROM pg_locks WHERE "locktype" = 'advisory' AND NOT "granted" AND "pid" = $1`, [secondPid])).rowCount === 1, {
-      timeoutMs: 5_000,
-      what: 'the second transaction to wait for the lock',
-    });
+    const secondInsert = second
+      .query('SELECT pg_advisory_xact_lock(42)')
+      .then(() => second.query(`INSERT INTO "scratch_feed" ("label") VALUES ('second') RETURNING "position"`));
+    await waitFor(
+      async () =>
+        (await reader.query(`SELECT 1 FROM pg_locks WHERE "locktype" = 'advisory' AND NOT "granted" AND "pid" = $1`, [secondPid]))
+          .rowCount === 1,
+      {
+        timeoutMs: 5_000,
+        what: 'the second transaction to wait for the lock',
+      },
+    );
 
     const { poll, seen } = scratchCursor(reader);
     await poll();

@@ -89,12 +89,7 @@ describe('DATABASE_URL that is wrong or unreachable', () => {
   });
 
   it('malformed values: each exits 2 with "configuration error: DATABASE_URL …" before opening anything, no password', async () => {
-    const malformed = [
-      'postgres://',
-      'not a url',
-      `mysql://u:${PASSWORD}@h/db`,
-      `postgres://u:${PASSWORD}@127.0.0.1:5432`,
-    ];
+    const malformed = ['postgres://', 'not a url', `mysql://u:${PASSWORD}@h/db`, `postgres://u:${PASSWORD}@127.0.0.1:5432`];
     const ends = await Promise.all(malformed.map((url) => startServer(url)));
     ends.forEach((ended, index) => {
       const what = `DATABASE_URL=${malformed[index]}: ${ended.stderr}`;
@@ -138,7 +133,10 @@ describe('DATABASE_URL with a wrong password', () => {
   });
 
   it('is refused: non-zero exit, DATABASE_URL named, neither password printed; the account CLI likewise', async () => {
-    const [server, cli] = await Promise.all([startServer(cluster.urlOf('postgres', PASSWORD)), createAccount(cluster.urlOf('postgres', PASSWORD))]);
+    const [server, cli] = await Promise.all([
+      startServer(cluster.urlOf('postgres', PASSWORD)),
+      createAccount(cluster.urlOf('postgres', PASSWORD)),
+    ]);
     for (const ended of [server, cli]) {
       expect(ended.code).not.toBe(0);
       expect(ended.code).not.toBeNull();
@@ -152,7 +150,10 @@ describe('DATABASE_URL with a wrong password', () => {
   });
 
   it('the right password works, in the URL or as ?password= (so a ?password= is a real password, and must be hidden like one)', async () => {
-    const [inUserInfo, inQuery] = await Promise.all([createAccount(cluster.urlOf('postgres', RIGHT)), createAccount(`${cluster.urlOf('postgres')}?password=${RIGHT}`)]);
+    const [inUserInfo, inQuery] = await Promise.all([
+      createAccount(cluster.urlOf('postgres', RIGHT)),
+      createAccount(`${cluster.urlOf('postgres')}?password=${RIGHT}`),
+    ]);
     for (const ended of [inUserInfo, inQuery]) {
       expect(ended.code).toBe(0);
       expect(JSON.parse(ended.stdout.trim())).toEqual({ accountId: expect.stringMatching(/^acc_/), apiKey: expect.any(String) });

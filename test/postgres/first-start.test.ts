@@ -13,13 +13,18 @@ const SECRET = 'first-start-secret-0123';
 
 /** The account CLI, run without waiting (it migrates too: one more process racing the servers). */
 function accountCliAsync(url: string): Promise<{ accountId: string; apiKey: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'accounts', 'account-create.cli.js'), '--name', 'Acme'], { env: postgresEnv(url), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'accounts', 'account-create.cli.js'), '--name', 'Acme'], {
+    env: postgresEnv(url),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   return new Promise((resolve, reject) =>
-    child.once('close', (code) => (code === 0 ? resolve(JSON.parse(stdout.trim())) : reject(new Error(`account:create exited ${code}: ${stderr}`)))),
+    child.once('close', (code) =>
+      code === 0 ? resolve(JSON.parse(stdout.trim())) : reject(new Error(`account:create exited ${code}: ${stderr}`)),
+    ),
   );
 }
 
@@ -47,9 +52,23 @@ describe('concurrent first starts on an empty PostgreSQL database', () => {
     // Each migration once, none unknown; the schema is whole (one row per table the entities need).
     const recorded = await pgRows<{ name: string }>(url, 'SELECT "name" FROM "migrations" ORDER BY "id"');
     expect(recorded.map((row) => row.name)).toEqual(postgresMigrations.map((migration) => new migration().name));
-    const tables = await pgRows<{ name: string }>(url, `SELECT tablename AS "name" FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
+    const tables = await pgRows<{ name: string }>(
+      url,
+      `SELECT tablename AS "name" FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
+    );
     expect(tables.map((row) => row.name)).toEqual(
-      ['accounts', 'api_keys', 'builds', 'changes', 'deliveries', 'delivery_attempts', 'events', 'migrations', 'projects', 'webhooks'].sort(),
+      [
+        'accounts',
+        'api_keys',
+        'builds',
+        'changes',
+        'deliveries',
+        'delivery_attempts',
+        'events',
+        'migrations',
+        'projects',
+        'webhooks',
+      ].sort(),
     );
 
     // The account made by the CLI while the servers started is known to all three.
@@ -71,7 +90,9 @@ describe('concurrent first starts on an empty PostgreSQL database', () => {
     const readThroughA = await gqlOk(a.url, 'query ($id: ID!) { project(id: $id) { name } }', { id: createProject.id }, account.apiKey);
     expect(readThroughA.project).toEqual({ name: 'Through B' });
     // And a worker delivers the event, validly signed.
-    const arrived = await waitFor(() => rig.receiver.requests.find((request) => request.body?.data?.project?.id === createProject.id), { what: 'the delivery' });
+    const arrived = await waitFor(() => rig.receiver.requests.find((request) => request.body?.data?.project?.id === createProject.id), {
+      what: 'the delivery',
+    });
     expect(arrived.deskforgeValid && arrived.standardValid).toBe(true);
   }, 60_000);
 });

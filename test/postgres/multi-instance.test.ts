@@ -15,7 +15,10 @@ const WORKER_CONCURRENCY = 4;
  * hand-off at insert. Rolled-back leases leave nothing, as they held nothing.
  */
 async function recordLeaseHistory(url: string): Promise<void> {
-  await pgRows(url, `CREATE TABLE "lease_history" ("seq" SERIAL PRIMARY KEY, "deliveryId" varchar NOT NULL, "leaseOwner" varchar NOT NULL, "at" timestamptz NOT NULL)`);
+  await pgRows(
+    url,
+    `CREATE TABLE "lease_history" ("seq" SERIAL PRIMARY KEY, "deliveryId" varchar NOT NULL, "leaseOwner" varchar NOT NULL, "at" timestamptz NOT NULL)`,
+  );
   await pgRows(
     url,
     `CREATE FUNCTION "record_lease"() RETURNS trigger AS $$ BEGIN
@@ -34,7 +37,9 @@ const attemptsBy = (server: ChildServer) => server.logs.filter((entry) => entry.
 /** Waits until `server` holds `count` live subscriptions (its `deskforge_subscriptions_active` gauge). */
 async function subscriptionsActive(server: ChildServer, count: number): Promise<void> {
   const pattern = new RegExp(`^deskforge_subscriptions_active ${count}$`, 'm');
-  await waitFor(async () => pattern.test(await (await fetch(`${originOf(server)}/metrics`)).text()), { what: `${count} active subscriptions` });
+  await waitFor(async () => pattern.test(await (await fetch(`${originOf(server)}/metrics`)).text()), {
+    what: `${count} active subscriptions`,
+  });
 }
 
 interface Created {
@@ -138,7 +143,9 @@ describe('three instances on one PostgreSQL database', () => {
           `SELECT "d"."id", "d"."status", "d"."eventId", "d"."leaseOwner", "d"."attemptCount" FROM "deliveries" "d" WHERE "d"."webhookId" = ?`,
           [webhook.id],
         );
-        const [{ n }] = await pgRows<{ n: number }>(url, `SELECT count(*)::int AS "n" FROM "events" WHERE "accountId" = ? AND NOT "test"`, [account.accountId]);
+        const [{ n }] = await pgRows<{ n: number }>(url, `SELECT count(*)::int AS "n" FROM "events" WHERE "accountId" = ? AND NOT "test"`, [
+          account.accountId,
+        ]);
         return rows.length === n && rows.every((row) => row.status === 'succeeded') && rows;
       },
       { timeoutMs: 30_000, intervalMs: 200, what: 'every delivery to succeed' },
@@ -148,7 +155,11 @@ describe('three instances on one PostgreSQL database', () => {
     expect(deliveries.length).toBeGreaterThanOrEqual(load.created.length);
     expect(deliveries.length).toBeLessThanOrEqual(load.created.length + load.lost);
     const eventOfProject = new Map(
-      (await pgRows<{ id: string; projectId: string }>(url, `SELECT "id", "projectId" FROM "events" WHERE "accountId" = ?`, [account.accountId])).map((row) => [row.projectId, row.id]),
+      (
+        await pgRows<{ id: string; projectId: string }>(url, `SELECT "id", "projectId" FROM "events" WHERE "accountId" = ?`, [
+          account.accountId,
+        ])
+      ).map((row) => [row.projectId, row.id]),
     );
     const deliveredEvents = new Set(deliveries.map((row) => row.eventId));
     for (const { projectId } of load.created) expect(deliveredEvents.has(eventOfProject.get(projectId)!)).toBe(true);
@@ -167,14 +178,19 @@ describe('three instances on one PostgreSQL database', () => {
     const killedOwner = ownerOf(c);
     expect(killedOwner).toEqual(expect.any(String));
     const leasedByKilled = new Set(
-      (await pgRows<{ deliveryId: string }>(url, `SELECT DISTINCT "deliveryId" FROM "lease_history" WHERE "leaseOwner" = ?`, [killedOwner])).map((row) => row.deliveryId),
+      (
+        await pgRows<{ deliveryId: string }>(url, `SELECT DISTINCT "deliveryId" FROM "lease_history" WHERE "leaseOwner" = ?`, [killedOwner])
+      ).map((row) => row.deliveryId),
     );
     expect(leasedByKilled.size).toBeGreaterThan(0);
     const repeated = [...bodiesOf].filter(([, bodies]) => bodies.length > 1);
     // In flight at the kill: attempts it had made whose outcome it had not stored yet (those it
     // logged as made), and those it was still making (at most its concurrency).
     expect(repeated.length).toBeLessThanOrEqual(attemptsBy(c).length + WORKER_CONCURRENCY);
-    const history = await pgRows<{ deliveryId: string; leaseOwner: string; at: Date }>(url, `SELECT "deliveryId", "leaseOwner", "at" FROM "lease_history" ORDER BY "seq"`);
+    const history = await pgRows<{ deliveryId: string; leaseOwner: string; at: Date }>(
+      url,
+      `SELECT "deliveryId", "leaseOwner", "at" FROM "lease_history" ORDER BY "seq"`,
+    );
     for (const [id, bodies] of repeated) {
       expect({ id, leasedByKilled: leasedByKilled.has(id) }).toEqual({ id, leasedByKilled: true });
       expect(new Set(bodies).size).toBe(1);
@@ -207,7 +223,9 @@ describe('three instances on one PostgreSQL database', () => {
       const [{ id: lastEventId }] = await pgRows<{ id: string }>(url, `SELECT "id" FROM "events" WHERE "projectId" = ?`, [last.id]);
       await waitFor(() => events.data.some((data) => data.events.id === lastEventId), { timeoutMs: 15_000, what: 'the last event on A' });
 
-      const committed = await pgRows<{ id: string }>(url, `SELECT "id" FROM "events" WHERE "accountId" = ? ORDER BY "position"`, [account.accountId]);
+      const committed = await pgRows<{ id: string }>(url, `SELECT "id" FROM "events" WHERE "accountId" = ? ORDER BY "position"`, [
+        account.accountId,
+      ]);
       expect(committed).toHaveLength(121);
       expect(events.error).toBeUndefined();
       expect(events.data.map((data) => data.events.id)).toEqual(committed.map((row) => row.id));
@@ -230,7 +248,12 @@ describe('three instances on one PostgreSQL database', () => {
     expect(first.deskforgeValid && first.standardValid).toBe(true);
 
     const rotated = 'multi-instance-rotated-4567';
-    await gqlOk(a.url, 'mutation ($id: ID!, $s: String) { rotateWebhookSecret(id: $id, secret: $s) { secret } }', { id: webhook.id, s: rotated }, account.apiKey);
+    await gqlOk(
+      a.url,
+      'mutation ($id: ID!, $s: String) { rotateWebhookSecret(id: $id, secret: $s) { secret } }',
+      { id: webhook.id, s: rotated },
+      account.apiKey,
+    );
     const rotatedAt = Date.now();
     receiver.secret = rotated;
 
@@ -245,7 +268,11 @@ describe('three instances on one PostgreSQL database', () => {
     const late = after.filter((entry) => entry.sentAt - rotatedAt >= 1_000).map((entry) => arrivalOf(entry.projectId)!);
     expect(late.length).toBeGreaterThan(0);
     for (const request of late) {
-      expect({ delivery: request.headers['x-deskforge-delivery'], deskforgeValid: request.deskforgeValid, standardValid: request.standardValid }).toEqual({
+      expect({
+        delivery: request.headers['x-deskforge-delivery'],
+        deskforgeValid: request.deskforgeValid,
+        standardValid: request.standardValid,
+      }).toEqual({
         delivery: request.headers['x-deskforge-delivery'],
         deskforgeValid: true,
         standardValid: true,

@@ -34,7 +34,11 @@ const GOOD = { url: 'https://your-app.com/webhooks/deskforge', events: ['build.s
 
 /** The error answer's shape, exactly: `{ error: { code, message, field? } }`, and no trace of the code behind it. */
 function expectError(response: RestResponse, status: number, code: string, field?: string): void {
-  expect({ status: response.status, code: response.body?.error?.code, field: response.body?.error?.field }).toEqual({ status, code, field });
+  expect({ status: response.status, code: response.body?.error?.code, field: response.body?.error?.field }).toEqual({
+    status,
+    code,
+    field,
+  });
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
   expect(Object.keys(response.body)).toEqual(['error']);
   expect(Object.keys(response.body.error).sort()).toEqual(field === undefined ? ['code', 'message'] : ['code', 'field', 'message']);
@@ -54,7 +58,8 @@ describe('REST errors', () => {
   });
   afterAll(() => server.stop());
 
-  const post = (body: unknown, key = acme.apiKey, headers: Record<string, string> = {}) => rest(server.origin, 'POST', '/webhooks', { key, body, headers });
+  const post = (body: unknown, key = acme.apiKey, headers: Record<string, string> = {}) =>
+    rest(server.origin, 'POST', '/webhooks', { key, body, headers });
   const stored = async (account: TestAccount) => (await server.app.services.webhooks.listAll(account.accountId)).length;
 
   describe('401 UNAUTHENTICATED', () => {
@@ -164,7 +169,10 @@ describe('REST errors', () => {
 
     it('a body is read only where one is expected: a DELETE with an empty chunked body deletes', async () => {
       const id = (await post(GOOD)).body.id as string;
-      const deleted = await rawRequest(server.origin, 'DELETE', `/webhooks/${id}`, { authorization: `Bearer ${acme.apiKey}`, 'transfer-encoding': 'chunked' });
+      const deleted = await rawRequest(server.origin, 'DELETE', `/webhooks/${id}`, {
+        authorization: `Bearer ${acme.apiKey}`,
+        'transfer-encoding': 'chunked',
+      });
       expect({ status: deleted.status, deleted: deleted.body?.deleted }).toEqual({ status: 200, deleted: true });
     });
 
@@ -184,7 +192,9 @@ describe('REST errors', () => {
         expect(foreign.body).toEqual(missing.body);
       }
       expect((await rest(server.origin, 'GET', `/webhooks/${theirs}`, { key: globex.apiKey })).status).toBe(200);
-      expect((await rest(server.origin, 'GET', '/webhooks', { key: acme.apiKey })).body.webhooks.map((webhook: { id: string }) => webhook.id)).not.toContain(theirs);
+      expect(
+        (await rest(server.origin, 'GET', '/webhooks', { key: acme.apiKey })).body.webhooks.map((webhook: { id: string }) => webhook.id),
+      ).not.toContain(theirs);
     });
 
     it('a path below /webhooks that is no endpoint', async () => {
@@ -227,7 +237,9 @@ describe('REST errors', () => {
   });
 
   it('500 INTERNAL_SERVER_ERROR with a generic message for anything unexpected, details only in the log', async () => {
-    const get = jest.spyOn(server.app.services.webhooks, 'get').mockRejectedValueOnce(new Error('SQLITE_CORRUPT: secret internals at /srv/app/db.ts:12'));
+    const get = jest
+      .spyOn(server.app.services.webhooks, 'get')
+      .mockRejectedValueOnce(new Error('SQLITE_CORRUPT: secret internals at /srv/app/db.ts:12'));
     const logged = jest.spyOn(server.app.logger, 'error');
     try {
       const response = await rest(server.origin, 'GET', '/webhooks/wh_abc123', { key: acme.apiKey });

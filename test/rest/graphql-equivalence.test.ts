@@ -32,7 +32,12 @@ describe('REST and GraphQL are two doors to the same webhooks', () => {
   it('a webhook made through REST is the same in GraphQL, field for field', async () => {
     const created = await rest(server.origin, 'POST', '/webhooks', {
       key: account.apiKey,
-      body: { url: 'https://your-app.com/webhooks/deskforge', events: ['build.succeeded', 'project.deleted'], description: 'from REST', active: false },
+      body: {
+        url: 'https://your-app.com/webhooks/deskforge',
+        events: ['build.succeeded', 'project.deleted'],
+        description: 'from REST',
+        active: false,
+      },
     });
     expect(created.status).toBe(201);
     const { secret: _secret, ...shown } = created.body;
@@ -68,7 +73,12 @@ describe('REST and GraphQL are two doors to the same webhooks', () => {
   });
 
   it('a deletion through either door is a deletion for both, with the same answer', async () => {
-    const viaRest = (await rest(server.origin, 'POST', '/webhooks', { key: account.apiKey, body: { url: 'https://your-app.com/r', events: ['build.failed'] } })).body.id;
+    const viaRest = (
+      await rest(server.origin, 'POST', '/webhooks', {
+        key: account.apiKey,
+        body: { url: 'https://your-app.com/r', events: ['build.failed'] },
+      })
+    ).body.id;
     const viaGraphQL = (await createWebhook(server.url, account.apiKey, { url: 'https://your-app.com/g', events: ['BUILD_FAILED'] })).id;
     const deleteMutation = 'mutation ($id: ID!) { deleteWebhook(id: $id) { id deleted message } }';
 
@@ -90,7 +100,10 @@ describe('REST and GraphQL are two doors to the same webhooks', () => {
     ['a long description', { description: 'd'.repeat(1001) }],
   ])('refuses %s with the same code, field and message as GraphQL', async (_name, change) => {
     const input = { url: 'https://your-app.com/hook', ...change };
-    const restAnswer = await rest(server.origin, 'POST', '/webhooks', { key: account.apiKey, body: { events: ['build.failed'], ...input } });
+    const restAnswer = await rest(server.origin, 'POST', '/webhooks', {
+      key: account.apiKey,
+      body: { events: ['build.failed'], ...input },
+    });
     const graphqlAnswer = await gql(server.url, CREATE_WEBHOOK, { input: { events: ['BUILD_FAILED'], ...input } }, account.apiKey);
     expect(restAnswer.status).toBe(400);
     expect(restAnswer.body.error).toEqual(errorOf(graphqlAnswer));

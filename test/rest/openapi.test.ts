@@ -6,8 +6,20 @@ import { rest, RestResponse } from '../helpers/rest';
 import { startTestServer, TestServer } from '../helpers/server';
 
 /** The event names listed on the DeskForge webhooks page. */
-const PAGE_EVENTS = ['build.queued', 'build.started', 'build.succeeded', 'build.failed', 'project.created', 'project.updated', 'project.deleted'];
-const PAGE_BODY = { url: 'https://your-app.com/webhooks/deskforge', events: ['build.succeeded', 'build.failed'], secret: 'your_webhook_secret' };
+const PAGE_EVENTS = [
+  'build.queued',
+  'build.started',
+  'build.succeeded',
+  'build.failed',
+  'project.created',
+  'project.updated',
+  'project.deleted',
+];
+const PAGE_BODY = {
+  url: 'https://your-app.com/webhooks/deskforge',
+  events: ['build.succeeded', 'build.failed'],
+  secret: 'your_webhook_secret',
+};
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 /** Every `$ref` anywhere below `node`. */
@@ -43,7 +55,13 @@ describe('GET /openapi.json', () => {
     expect(document.openapi).toMatch(/^3\.1\.\d+$/);
     expect(document.info).toEqual(expect.objectContaining({ title: expect.any(String), version: expect.any(String) }));
     expect(operations().map(([path, method]) => `${method.toUpperCase()} ${path}`)).toEqual(
-      expect.arrayContaining(['POST /webhooks', 'GET /webhooks', 'GET /webhooks/{webhookId}', 'DELETE /webhooks/{webhookId}', 'GET /openapi.json']),
+      expect.arrayContaining([
+        'POST /webhooks',
+        'GET /webhooks',
+        'GET /webhooks/{webhookId}',
+        'DELETE /webhooks/{webhookId}',
+        'GET /openapi.json',
+      ]),
     );
     expect(document.components.securitySchemes[Object.keys(document.security[0])[0]]).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
@@ -55,7 +73,9 @@ describe('GET /openapi.json', () => {
     for (const [path, , operation] of operations()) {
       expect(Object.keys(operation.responses).length).toBeGreaterThan(0);
       for (const response of Object.values<any>(operation.responses)) expect(typeof resolved(response).description).toBe('string');
-      const declared = [...(document.paths[path].parameters ?? []), ...(operation.parameters ?? [])].filter((parameter: any) => parameter.in === 'path');
+      const declared = [...(document.paths[path].parameters ?? []), ...(operation.parameters ?? [])].filter(
+        (parameter: any) => parameter.in === 'path',
+      );
       const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
       expect(declared.map((parameter: any) => parameter.name).sort()).toEqual(templated.sort());
       expect(declared.every((parameter: any) => parameter.required === true)).toBe(true);
@@ -85,18 +105,22 @@ describe('GET /openapi.json', () => {
     /** One request per documented `METHOD path status`; the test fails when the document and this list differ. */
     const provokers: Record<string, () => Promise<RestResponse>> = {
       'POST /webhooks 201': () => rest(server.origin, 'POST', '/webhooks', { key: key(), body: PAGE_BODY }),
-      'POST /webhooks 400': () => rest(server.origin, 'POST', '/webhooks', { key: key(), body: { ...PAGE_BODY, events: ['build.exploded'] } }),
+      'POST /webhooks 400': () =>
+        rest(server.origin, 'POST', '/webhooks', { key: key(), body: { ...PAGE_BODY, events: ['build.exploded'] } }),
       'POST /webhooks 401': () => rest(server.origin, 'POST', '/webhooks', { body: PAGE_BODY }),
       // The service's refusal at the cap (test/webhooks/webhook-limit.test.ts makes a real one).
       'POST /webhooks 409': async () => {
-        const create = jest.spyOn(server.app.services.webhooks, 'create').mockRejectedValueOnce(new Conflict('An account holds at most 500 webhooks'));
+        const create = jest
+          .spyOn(server.app.services.webhooks, 'create')
+          .mockRejectedValueOnce(new Conflict('An account holds at most 500 webhooks'));
         try {
           return await rest(server.origin, 'POST', '/webhooks', { key: key(), body: PAGE_BODY });
         } finally {
           create.mockRestore();
         }
       },
-      'POST /webhooks 413': () => rest(server.origin, 'POST', '/webhooks', { key: key(), body: { ...PAGE_BODY, description: 'd'.repeat(2 * 1024 * 1024) } }),
+      'POST /webhooks 413': () =>
+        rest(server.origin, 'POST', '/webhooks', { key: key(), body: { ...PAGE_BODY, description: 'd'.repeat(2 * 1024 * 1024) } }),
       'GET /webhooks 200': () => rest(server.origin, 'GET', '/webhooks', { key: key() }),
       'GET /webhooks 401': () => rest(server.origin, 'GET', '/webhooks'),
       'GET /webhooks/{webhookId} 200': () => rest(server.origin, 'GET', `/webhooks/${created}`, { key: key() }),
@@ -109,7 +133,10 @@ describe('GET /openapi.json', () => {
     };
 
     it('documents the generated secret of a 201', async () => {
-      const response = await rest(server.origin, 'POST', '/webhooks', { key: key(), body: { url: PAGE_BODY.url, events: PAGE_BODY.events } });
+      const response = await rest(server.origin, 'POST', '/webhooks', {
+        key: key(),
+        body: { url: PAGE_BODY.url, events: PAGE_BODY.events },
+      });
       const schema = document.paths['/webhooks'].post.responses[201].content['application/json'].schema;
       expect(response.body.secret).toMatch(/^whsec_/);
       expect(schemaErrors(document, schema, response.body, { strict: true })).toEqual([]);

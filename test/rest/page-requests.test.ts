@@ -119,7 +119,10 @@ describe("the DeskForge page's requests, as written", () => {
     const many = await createAccount(server.app, 'Many');
     const created = new Set<string>();
     for (let i = 0; i < 105; i += 1) {
-      const { webhook } = await server.app.services.webhooks.create(many.accountId, { url: 'https://your-app.com/hook', events: [EventType.BUILD_FAILED] });
+      const { webhook } = await server.app.services.webhooks.create(many.accountId, {
+        url: 'https://your-app.com/hook',
+        events: [EventType.BUILD_FAILED],
+      });
       created.add(webhook.id);
     }
     const listed = await rest(server.origin, 'GET', '/webhooks', { key: many.apiKey });

@@ -38,9 +38,12 @@ describe('isPublicAddress', () => {
     },
   );
 
-  it.each(['::', '::1', '127.0.0.1', 'fe80::1', 'fc00::1', '64:ff9b:1::a00:1', '2002:7f00:1::', 'not an address'])('refuses %s', (address) => {
-    expect(isPublicAddress(address)).toBe(false);
-  });
+  it.each(['::', '::1', '127.0.0.1', 'fe80::1', 'fc00::1', '64:ff9b:1::a00:1', '2002:7f00:1::', 'not an address'])(
+    'refuses %s',
+    (address) => {
+      expect(isPublicAddress(address)).toBe(false);
+    },
+  );
 });
 
 describe('checkWebhookUrl', () => {
@@ -63,7 +66,13 @@ describe('webhook URLs that embed a private IPv4 address in IPv6', () => {
   beforeAll(async () => ({ server, account } = await startServerWithAccount({ webhook: { allowPrivateUrls: false } }, { resolve })));
   afterAll(() => server.stop());
 
-  const URLS = ['https://[::127.0.0.1]/', 'https://[::10.0.0.1]/', 'https://[::169.254.169.254]/', 'https://[::7f00:1]/', 'https://compat.test/'];
+  const URLS = [
+    'https://[::127.0.0.1]/',
+    'https://[::10.0.0.1]/',
+    'https://[::169.254.169.254]/',
+    'https://[::7f00:1]/',
+    'https://compat.test/',
+  ];
 
   it.each(URLS)('refuses %s at createWebhook', async (url) => {
     const response = await gql(server.url, CREATE_WEBHOOK, { input: { url, events: ['BUILD_FAILED'] } }, account.apiKey);
@@ -71,7 +80,12 @@ describe('webhook URLs that embed a private IPv4 address in IPv6', () => {
   });
 
   it.each(URLS)('refuses %s at updateWebhook', async (url) => {
-    const created = await gql(server.url, CREATE_WEBHOOK, { input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'] } }, account.apiKey);
+    const created = await gql(
+      server.url,
+      CREATE_WEBHOOK,
+      { input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'] } },
+      account.apiKey,
+    );
     const id = created.data.createWebhook.webhook.id;
     const response = await gql(
       server.url,

@@ -24,10 +24,15 @@ describe('at most 500 webhooks per account', () => {
 
   /** `count` webhooks made through the service, in parallel (they commit in groups). */
   const fill = (account: TestAccount, count: number) =>
-    Promise.all(Array.from({ length: count }, () => first.app.services.webhooks.create(account.accountId, { ...INPUT, events: [...INPUT.events] } as never)));
+    Promise.all(
+      Array.from({ length: count }, () =>
+        first.app.services.webhooks.create(account.accountId, { ...INPUT, events: [...INPUT.events] } as never),
+      ),
+    );
   const held = async (account: TestAccount) => (await first.app.services.webhooks.listAll(account.accountId)).length;
   const createOverGraphQL = (server: TestServer, account: TestAccount) => gql(server.url, CREATE_WEBHOOK, { input: INPUT }, account.apiKey);
-  const createOverRest = (server: TestServer, account: TestAccount) => rest(server.origin, 'POST', '/webhooks', { key: account.apiKey, body: BODY });
+  const createOverRest = (server: TestServer, account: TestAccount) =>
+    rest(server.origin, 'POST', '/webhooks', { key: account.apiKey, body: BODY });
 
   it('the 501st createWebhook is CONFLICT over GraphQL and 409 over REST; other accounts are unaffected; a delete makes room', async () => {
     expect(first.config.limits.webhooksPerAccount).toBe(500);
@@ -39,7 +44,11 @@ describe('at most 500 webhooks per account', () => {
     expect(await held(acme)).toBe(500);
 
     const graphql = await createOverGraphQL(first, acme);
-    expect(errorOf(graphql)).toEqual({ code: 'CONFLICT', field: undefined, message: 'An account holds at most 500 webhooks: delete one before creating another' });
+    expect(errorOf(graphql)).toEqual({
+      code: 'CONFLICT',
+      field: undefined,
+      message: 'An account holds at most 500 webhooks: delete one before creating another',
+    });
     const posted = await createOverRest(first, acme);
     expect({ status: posted.status, body: posted.body }).toEqual({
       status: 409,
@@ -60,7 +69,9 @@ describe('at most 500 webhooks per account', () => {
     // Eight at once through each process (the most one account runs at once in a process).
     const answers = await Promise.all([
       ...Array.from({ length: 8 }, () => createOverGraphQL(first, initech).then((response) => errorOf(response).code ?? 'created')),
-      ...Array.from({ length: 8 }, () => createOverRest(second, initech).then((response) => (response.status === 201 ? 'created' : response.body?.error?.code))),
+      ...Array.from({ length: 8 }, () =>
+        createOverRest(second, initech).then((response) => (response.status === 201 ? 'created' : response.body?.error?.code)),
+      ),
     ]);
     expect(answers.filter((answer) => answer === 'created')).toHaveLength(8);
     expect(answers.filter((answer) => answer !== 'created')).toEqual(Array(8).fill('CONFLICT'));

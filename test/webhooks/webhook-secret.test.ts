@@ -45,12 +45,16 @@ describe('createWebhook and rotateWebhookSecret refuse malformed whsec_ secrets'
   afterAll(() => server.stop());
 
   const ROTATE = 'mutation ($id: ID!, $secret: String) { rotateWebhookSecret(id: $id, secret: $secret) { secret } }';
-  const create = (secret?: string) => gql(server.url, CREATE_WEBHOOK, { input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'], secret } }, account.apiKey);
+  const create = (secret?: string) =>
+    gql(server.url, CREATE_WEBHOOK, { input: { url: 'https://example.com/hook', events: ['BUILD_FAILED'], secret } }, account.apiKey);
 
   it.each(MALFORMED)('refuses a secret that is %s, naming the field', async (_what, secret) => {
     expect(errorOf(await create(secret))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'secret' });
     const id = (await create()).data.createWebhook.webhook.id;
-    expect(errorOf(await gql(server.url, ROTATE, { id, secret }, account.apiKey))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'secret' });
+    expect(errorOf(await gql(server.url, ROTATE, { id, secret }, account.apiKey))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'secret',
+    });
   });
 
   it('accepts a well-formed one at both', async () => {

@@ -110,7 +110,10 @@ describe('webhook management', () => {
     const updated = await gqlOk(
       server.url,
       `mutation ($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { ${WEBHOOK_FIELDS} } }`,
-      { id: created.id, input: { url: 'https://example.com/b', events: ['PROJECT_DELETED', 'PROJECT_DELETED'], description: 'ops', active: true } },
+      {
+        id: created.id,
+        input: { url: 'https://example.com/b', events: ['PROJECT_DELETED', 'PROJECT_DELETED'], description: 'ops', active: true },
+      },
       acme.apiKey,
     );
     expect(updated.updateWebhook).toMatchObject({
@@ -158,12 +161,19 @@ describe('webhook management', () => {
       acme.apiKey,
     );
     expect(chosen.rotateWebhookSecret.secret).toBe('my-own-new-secret-123');
-    const stored = await sql(server.app.db.reader, 'SELECT secret, "previousSecret", "previousSecretExpiresAt" FROM webhooks WHERE id = ?', [
-      created.webhook.id,
-    ]);
+    const stored = await sql(
+      server.app.db.reader,
+      'SELECT secret, "previousSecret", "previousSecretExpiresAt" FROM webhooks WHERE id = ?',
+      [created.webhook.id],
+    );
     expect(stored[0].secret).toBe('my-own-new-secret-123');
     expect(stored[0].previousSecret).toBe(rotated.rotateWebhookSecret.secret);
-    const short = await gql(server.url, 'mutation ($id: ID!) { rotateWebhookSecret(id: $id, secret: "short") { secret } }', { id: created.webhook.id }, acme.apiKey);
+    const short = await gql(
+      server.url,
+      'mutation ($id: ID!) { rotateWebhookSecret(id: $id, secret: "short") { secret } }',
+      { id: created.webhook.id },
+      acme.apiKey,
+    );
     expect(errorOf(short)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'secret' });
   });
 

@@ -15,8 +15,12 @@ export class DeliveryHistoryIndexes1796165237095 implements MigrationInterface {
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP INDEX "IDX_a39dad474a94fea8f799f603da"`);
-    await queryRunner.query(`CREATE INDEX "IDX_6f86245ed3f4f57b1239b38efe" ON "deliveries" ("webhookId", "createdAt", "status", "completedAt", "id") `);
-    await queryRunner.query(`CREATE INDEX "IDX_477e62d87d71cf0a3c6dddf88b" ON "delivery_attempts" ("deliveryId", "startedAt", "durationMs") `);
+    await queryRunner.query(
+      `CREATE INDEX "IDX_6f86245ed3f4f57b1239b38efe" ON "deliveries" ("webhookId", "createdAt", "status", "completedAt", "id") `,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "IDX_477e62d87d71cf0a3c6dddf88b" ON "delivery_attempts" ("deliveryId", "startedAt", "durationMs") `,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
