@@ -26,6 +26,7 @@ import { databaseFeedSource, pruneChanges } from './feed/feed.queries';
 import { requireApiKeyPlugin } from './graphql/auth';
 import { GraphQLContext, Services } from './graphql/context';
 import { AccountGate } from './graphql/account-gate';
+import { HeavyGate } from './graphql/heavy-gate';
 import { limitedStringify, operationBudgetPlugin } from './graphql/budget-plugin';
 import { createErrorFormatter } from './graphql/error-format';
 import { queryCostPlugin, queryLimitRules } from './graphql/query-limits';
@@ -157,7 +158,7 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   expressApp.use(healthRouter(() => db.ping()));
   expressApp.use(metricsRouter(metrics.registry));
   const api = config.roles.has('api')
-    ? await mountApi({ config, db, logger, metrics, services, bus, feed, expressApp, httpServer })
+    ? await mountApi({ config, db, clock, logger, metrics, services, bus, feed, expressApp, httpServer })
     : undefined;
   expressApp.use(httpErrorHandler(logger));
 
@@ -196,6 +197,7 @@ const CHANGE_RETENTION_MS = 60 * 60 * 1000;
 interface ApiParts {
   config: Config;
   db: Database;
+  clock: Clock;
   logger: Logger;
   metrics: Metrics;
   services: Services;
@@ -207,7 +209,7 @@ interface ApiParts {
 
 /** The `api` role: GraphQL over HTTP and WebSocket, and GraphiQL. Returns how to stop it. */
 async function mountApi(parts: ApiParts): Promise<{ live: LiveServer; stop(): Promise<void> }> {
-  const { config, logger, metrics, services, bus, feed, expressApp, httpServer, db } = parts;
+  const { config, logger, metrics, services, bus, feed, expressApp, httpServer, db, clock } = parts;
   const schema = await createSchema();
   const { limits } = config;
   // One gate for HTTP, WebSocket and REST: an account's operations are bounded wherever they come from.
@@ -216,6 +218,16 @@ async function mountApi(parts: ApiParts): Promise<{ live: LiveServer; stop(): Pr
     waitMs: limits.operationWaitMs,
     maxWaiting: limits.operationQueuePerAccount,
   });
+  const heavy = {
+    gate: new HeavyGate({
+      atOnce: limits.heavyOperationsAtOnce,
+      share: limits.heavyShare,
+      waitMs: limits.operationWaitMs,
+      maxWaitingPerAccount: limits.operationsPerAccount,
+      now: () => clock.now().getTime(),
+    }),
+    fromCost: limits.heavyCost,
+  };
   const operationLimits = {
     timeoutMs: limits.operationTimeoutMs,
     resultBytes: limits.resultBytes,
@@ -231,6 +243,7 @@ async function mountApi(parts: ApiParts): Promise<{ live: LiveServer; stop(): Pr
     logger,
     gate,
     operationLimits,
+    heavy,
     limits,
     live: config.live,
     closeGraceMs: config.shutdownGraceMs,
@@ -252,7 +265,7 @@ async function mountApi(parts: ApiParts): Promise<{ live: LiveServer; stop(): Pr
       ApolloServerPluginCacheControlDisabled(),
       requireApiKeyPlugin,
       subscriptionsOverWebSocketPlugin,
-      queryCostPlugin(limits),
+      queryCostPlugin(limits, heavy),
       operationBudgetPlugin,
     ],
   });

@@ -89,6 +89,23 @@ export interface LimitsConfig {
    * Twice the operation time limit, so a slow operation is never cut by it.
    */
   sendTimeoutMs: number;
+  /**
+   * The cost from which an operation is heavy (5,000 nodes, half the limit): it then takes one of the
+   * process's turns for heavy operations. The heaviest allowed query keeps the event loop busy for
+   * about a second even alone (a page of 99 × 100 deliveries with their events, 2.7 MB); lighter ones,
+   * like a dashboard's page of 20 webhooks with their stats (2,020), never wait for these turns.
+   */
+  heavyCost: number;
+  /**
+   * Heavy operations the whole process runs at once (1), whichever accounts send them: more only
+   * share the event loop with each other and with everyone else's requests and deliveries.
+   */
+  heavyOperationsAtOnce: number;
+  /**
+   * The share of the time heavy operations may run (0.2): after one that ran a second, the next waits
+   * four. The delivery worker and every other request keep the rest of the event loop.
+   */
+  heavyShare: number;
   /** WebSocket connections one account may hold open at once (100, API.md §3); one more is closed with 1008. */
   liveConnectionsPerAccount: number;
 }
@@ -260,6 +277,9 @@ export function loadConfig(env: Env = process.env): Config {
       resultBytes: 10_000_000,
       sendTimeoutMs: 30_000,
       liveConnectionsPerAccount: 100,
+      heavyCost: 5_000,
+      heavyOperationsAtOnce: 1,
+      heavyShare: 0.2,
     },
     live: {
       subscriptionsPerConnection: 100,

@@ -1,3 +1,4 @@
+import './thread-pool-size';
 import './production-mode';
 import 'reflect-metadata';
 import { startApp } from './app';

@@ -32,6 +32,8 @@ export interface GraphQLContext {
    * operation of an account has one; a subscription's has one per event it executes.
    */
   budget?: OperationBudget;
+  /** The operation's cost (`operationCost`), where it is known before execution (WebSocket operations). */
+  cost?: number;
 }
 
 /** The caller's account id; throws when the request carried no valid key. */

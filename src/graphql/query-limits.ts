@@ -19,6 +19,9 @@ import {
   valueFromASTUntyped,
 } from 'graphql';
 import { LimitsConfig } from '../config';
+import { RateLimited } from '../errors';
+import { GraphQLContext } from './context';
+import { HeavyGate } from './heavy-gate';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../db/pagination';
 
 /** graphql-armor throws by default, which Apollo reports as a 500; reporting makes it a validation error (400). */
@@ -147,14 +150,7 @@ export function operationCost(
  * once the variables are known, before execution: over HTTP by `queryCostPlugin`, over WebSocket
  * when an operation is subscribed.
  */
-export function costLimitError(
-  limits: Pick<LimitsConfig, 'queryCost'>,
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  variables: Variables,
-): GraphQLError | undefined {
-  const cost = operationCost(schema, document, operationName, variables);
+export function costLimitError(limits: Pick<LimitsConfig, 'queryCost'>, cost: number): GraphQLError | undefined {
   if (cost <= limits.queryCost) return undefined;
   return new GraphQLError(
     `Query cost ${cost} is over the limit of ${limits.queryCost}: each connection counts its page size (first, default ${DEFAULT_PAGE_SIZE}) and each aggregate (totalCount, stats) ${AGGREGATE_COST}, times the page sizes around them. Ask for smaller pages, fewer nested lists or fewer aggregates.`,
@@ -162,14 +158,42 @@ export function costLimitError(
   );
 }
 
-/** The cost limit over HTTP: Apollo knows the operation and its variables once it has resolved the operation. */
-export function queryCostPlugin(limits: Pick<LimitsConfig, 'queryCost'>): ApolloServerPlugin {
+/** Operations this costly or more are heavy: they take turns for the whole process (`HeavyGate`). */
+export interface HeavyOperations {
+  gate: HeavyGate;
+  /** The cost from which an operation is heavy. */
+  fromCost: number;
+}
+
+/**
+ * The cost limit over HTTP: Apollo knows the operation and its variables once it has resolved the
+ * operation. A heavy operation then waits for its turn (`HeavyGate`), given back once its answer is out.
+ */
+export function queryCostPlugin(limits: Pick<LimitsConfig, 'queryCost'>, heavy?: HeavyOperations): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
+      let leave: (() => void) | undefined;
       return {
-        async didResolveOperation({ schema, document, operationName, request }) {
-          const error = costLimitError(limits, schema, document, operationName, request.variables);
+        async didResolveOperation({ schema, document, operationName, request, contextValue }) {
+          const cost = operationCost(schema, document, operationName, request.variables);
+          const error = costLimitError(limits, cost);
           if (error) throw error;
+          const accountId = contextValue.viewer?.accountId;
+          if (!heavy || !accountId || cost < heavy.fromCost) return;
+          try {
+            leave = await heavy.gate.enter(accountId);
+          } catch (refused) {
+            if (!(refused instanceof RateLimited)) throw refused;
+            throw new GraphQLError(refused.message, {
+              extensions: {
+                code: refused.code,
+                http: { status: 429, headers: new Map([['retry-after', String(refused.retryAfterSeconds)]]) },
+              },
+            });
+          }
+        },
+        async willSendResponse() {
+          leave?.();
         },
       };
     },

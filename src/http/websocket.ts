@@ -22,7 +22,7 @@ import { GraphQLContext, Services } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/error-format';
 import { DocumentCache } from '../graphql/document-cache';
 import { ConnectionFeed } from '../graphql/live-iterator';
-import { costLimitError, queryLimitRules } from '../graphql/query-limits';
+import { costLimitError, HeavyOperations, operationCost, queryLimitRules } from '../graphql/query-limits';
 import { createSharedSubscribe, SharedStream } from '../graphql/shared-execution';
 import { Logger } from '../logger';
 import { Metrics } from '../metrics';
@@ -55,6 +55,8 @@ export interface LiveServerOptions {
   gate: AccountGate;
   /** Each operation's time and size (its budget). */
   operationLimits: OperationLimits;
+  /** The process's turns for heavy operations, shared with HTTP. */
+  heavy: HeavyOperations;
   limits: LimitsConfig;
   live: LiveConfig;
   /** How long `close()` lets clients answer the closing handshake before cutting their sockets. */
@@ -137,7 +139,7 @@ function keepAlive(socket: WebSocket, intervalMs: number): () => void {
  * written straight to the sockets with the payload serialized once (`NextFrames`).
  */
 export function startLiveServer(options: LiveServerOptions): LiveServer {
-  const { httpServer, schema, services, bus, feed, metrics, logger, gate, operationLimits, limits, live } = options;
+  const { httpServer, schema, services, bus, feed, metrics, logger, gate, operationLimits, heavy, limits, live } = options;
   /** Open connections per account that passed `connection_init`. */
   const perAccount = new Map<string, number>();
   const formatError = createErrorFormatter(logger);
@@ -171,9 +173,10 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
       documents.set(payload.query, document);
     }
     // The cost depends on the variables, so a cached document is checked again.
-    const tooCostly = costLimitError(limits, schema, document, payload.operationName, payload.variables);
+    const cost = operationCost(schema, document, payload.operationName, payload.variables);
+    const tooCostly = costLimitError(limits, cost);
     if (tooCostly) return [tooCostly];
-    const contextValue: GraphQLContext = { viewer: ctx.extra.viewer ?? null, services, live: ctx.extra.feed };
+    const contextValue: GraphQLContext = { viewer: ctx.extra.viewer ?? null, services, live: ctx.extra.feed, cost };
     return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
   };
 
@@ -211,8 +214,8 @@ export function startLiveServer(options: LiveServerOptions): LiveServer {
       return true;
     },
     onSubscribe: (ctx, _id, payload) => prepare(ctx, payload),
-    execute: budgetedExecute(gate, operationLimits),
-    subscribe: createSharedSubscribe(budgetedExecute(gate, operationLimits, true)),
+    execute: budgetedExecute({ gate, limits: operationLimits, heavy }),
+    subscribe: createSharedSubscribe(budgetedExecute({ gate, limits: operationLimits, heavy, patient: true })),
     onOperation(ctx, id, _payload, _args, result) {
       // Live subscriptions write their results straight to the socket; graphql-ws still runs the
       // operation (complete, close, errors) and waits on the stream until it ends.
