@@ -15,7 +15,7 @@ import { Database, openDatabase } from './db/database';
 import { redactLocation } from './db/engine';
 import { appDatabaseSchema } from './db/entities';
 import { DeliveriesService } from './delivery/deliveries.service';
-import { Dispatcher } from './delivery/dispatcher';
+import { defaultDispatcherParts, Dispatcher } from './delivery/dispatcher';
 import { EventBus, InProcessEventBus } from './event-bus';
 import { EventsService } from './events/events.service';
 import { Outbox } from './events/outbox';
@@ -104,18 +104,26 @@ export async function startApp(config: Config, deps: AppDependencies = {}): Prom
   signals.onEventsCommitted((events) => feed.offer(events));
   signals.onFeedChanged(() => feed.wake());
   await feed.start();
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const dispatcher = config.webhook.dispatch
     ? new Dispatcher({
-        db,
+        ...defaultDispatcherParts({
+          db,
+          changes,
+          clock,
+          logger,
+          metrics,
+          resolve,
+          random: deps.random ?? Math.random,
+          config: config.webhook,
+          owner,
+        }),
         bus,
-        changes,
         clock,
         logger,
         metrics,
-        resolve,
-        random: deps.random ?? Math.random,
         config: config.webhook,
-        owner: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+        owner,
         shutdownGraceMs: config.shutdownGraceMs,
       })
     : undefined;

@@ -35,10 +35,42 @@ const LEASE_MARGIN_MS = 2_000;
 /** Finished attempts waiting to be stored beyond which new attempts wait (bounds memory; ~1 KB each). */
 const MAX_UNRECORDED = 5_000;
 
-export interface DispatcherDependencies {
-  db: Database;
+/** What the dispatcher needs of the database queue: due webhooks, claims, and giving leases back. */
+export type DispatcherQueue = Pick<DeliveryQueue, 'dueWebhooks' | 'claim' | 'release'>;
+/** What the dispatcher needs of the HTTP sender. */
+export type DispatcherSender = Pick<Sender, 'send' | 'abortAll' | 'close'>;
+/** What the dispatcher needs of the outcome store. */
+export type DispatcherRecorder = Pick<DeliveryRecorder, 'record' | 'backlog' | 'room' | 'flush'>;
+/** What the dispatcher needs of the webhook settings it sends with. */
+export type DispatcherWebhooks = Pick<WebhookCache, 'get' | 'invalidate'>;
+
+/**
+ * The parts a dispatcher works through, passed in (as Convoy's delivery task gets its repositories)
+ * so a test can run it over fakes; `defaultDispatcherParts` builds the real ones.
+ */
+export interface DispatcherParts {
+  queue: DispatcherQueue;
+  sender: DispatcherSender;
+  recorder: DispatcherRecorder;
+  webhooks: DispatcherWebhooks;
+  retries: RetryPolicy;
+}
+
+export interface DispatcherDependencies extends DispatcherParts {
   /** Where the dispatcher hears of webhook changes (for its cache). */
   bus: EventBus;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  config: WebhookConfig;
+  /** This process's name as a lease owner: the queue's, so handed-over deliveries are its own. */
+  owner: string;
+  /** How long `stop()` lets in-flight attempts finish before cutting them off. */
+  shutdownGraceMs: number;
+}
+
+export interface DefaultDispatcherPartsDependencies {
+  db: Database;
   /** Where stored outcomes are announced to every process. */
   changes: ChangeLog;
   clock: Clock;
@@ -51,8 +83,27 @@ export interface DispatcherDependencies {
   config: WebhookConfig;
   /** This process's name as a lease owner. */
   owner: string;
-  /** How long `stop()` lets in-flight attempts finish before cutting them off. */
-  shutdownGraceMs: number;
+}
+
+/** The real parts: the database queue and recorder, the undici sender, the webhook cache and the configured retries. */
+export function defaultDispatcherParts(deps: DefaultDispatcherPartsDependencies): DispatcherParts {
+  const { config } = deps;
+  return {
+    queue: new DeliveryQueue(deps.db, deps.clock, deps.owner, config.leaseMs),
+    sender: new Sender({
+      timeoutMs: config.timeoutMs,
+      allowPrivateUrls: config.allowPrivateUrls,
+      resolve: deps.resolve,
+      clock: deps.clock,
+      connectionsPerOrigin: config.concurrency,
+    }),
+    recorder: new DeliveryRecorder(deps.db, deps.changes, deps.clock, deps.metrics, deps.logger, {
+      windowMs: config.recordWindowMs,
+      disableAfterFailures: config.disableAfterFailures,
+    }),
+    webhooks: new WebhookCache(deps.db.serviceReader),
+    retries: new RetryPolicy(config.retryDelaysMs, deps.random),
+  };
 }
 
 /**
@@ -80,10 +131,10 @@ export class Dispatcher implements LocalWorker {
   private readonly startMarginMs: number;
   /** The lease token of deliveries handed over at commit (`handOff`): one per worker run. */
   private readonly handOffToken = randomBytes(12).toString('base64url');
-  private readonly queue: DeliveryQueue;
-  private readonly sender: Sender;
-  private readonly recorder: DeliveryRecorder;
-  private readonly webhooks: WebhookCache;
+  private readonly queue: DispatcherQueue;
+  private readonly sender: DispatcherSender;
+  private readonly recorder: DispatcherRecorder;
+  private readonly webhooks: DispatcherWebhooks;
   private readonly retries: RetryPolicy;
   /** Attempts under way (the HTTP exchange; the storing of its outcome goes on beside). */
   private readonly running = new Map<string, { delivery: ClaimedDelivery; done: Promise<void> }>();
@@ -110,20 +161,11 @@ export class Dispatcher implements LocalWorker {
       { concurrency: PREFETCH * config.concurrency, perWebhook: PREFETCH * config.endpointConcurrency, reserve: PREFETCH * reserve },
       untrusted,
     );
-    this.queue = new DeliveryQueue(deps.db, deps.clock, deps.owner, config.leaseMs);
-    this.sender = new Sender({
-      timeoutMs: config.timeoutMs,
-      allowPrivateUrls: config.allowPrivateUrls,
-      resolve: deps.resolve,
-      clock: deps.clock,
-      connectionsPerOrigin: config.concurrency,
-    });
-    this.recorder = new DeliveryRecorder(deps.db, deps.changes, deps.clock, deps.metrics, deps.logger, {
-      windowMs: config.recordWindowMs,
-      disableAfterFailures: config.disableAfterFailures,
-    });
-    this.webhooks = new WebhookCache(deps.db.serviceReader);
-    this.retries = new RetryPolicy(config.retryDelaysMs, deps.random);
+    this.queue = deps.queue;
+    this.sender = deps.sender;
+    this.recorder = deps.recorder;
+    this.webhooks = deps.webhooks;
+    this.retries = deps.retries;
     deps.metrics.watchDeliveryLoad(() => ({ queued: this.queued, inFlight: this.inFlight }));
   }
 
