@@ -1,4 +1,5 @@
 import { RateLimited } from '../errors';
+import { removeWaiting } from './waiting-lists';
 
 export interface AccountGateOptions {
   /** Operations one account may execute at once (8: API.md §3). */
@@ -50,7 +51,7 @@ export class AccountGate {
       const waiter: Waiter = { resolve, reject, timer: undefined };
       if (!patient) {
         waiter.timer = setTimeout(() => {
-          this.remove(accountId, waiter);
+          removeWaiting(this.waiting, accountId, waiter);
           reject(this.refusal());
         }, this.options.waitMs);
       }
@@ -103,14 +104,6 @@ export class AccountGate {
     }
     this.leave(accountId);
     return result;
-  }
-
-  private remove(accountId: string, waiter: Waiter): void {
-    const queue = this.waiting.get(accountId);
-    if (!queue) return;
-    const index = queue.indexOf(waiter);
-    if (index >= 0) queue.splice(index, 1);
-    if (queue.length === 0) this.waiting.delete(accountId);
   }
 
   private refusal(): RateLimited {

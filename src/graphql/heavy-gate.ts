@@ -1,4 +1,5 @@
 import { RateLimited } from '../errors';
+import { removeWaiting } from './waiting-lists';
 
 export interface HeavyGateOptions {
   /** Heavy operations the whole process runs at once. */
@@ -52,7 +53,7 @@ export class HeavyGate {
       const waiter: Waiter = { resolve: () => resolve(this.take()), timer: undefined };
       if (!patient) {
         waiter.timer = setTimeout(() => {
-          this.remove(accountId, waiter);
+          removeWaiting(this.waiting, accountId, waiter);
           reject(this.refusal());
         }, this.options.waitMs);
       }
@@ -102,14 +103,6 @@ export class HeavyGate {
       this.wake();
     }, inMs);
     this.pauseTimer.unref();
-  }
-
-  private remove(accountId: string, waiter: Waiter): void {
-    const queue = this.waiting.get(accountId);
-    if (!queue) return;
-    const index = queue.indexOf(waiter);
-    if (index >= 0) queue.splice(index, 1);
-    if (queue.length === 0) this.waiting.delete(accountId);
   }
 
   private refusal(): RateLimited {

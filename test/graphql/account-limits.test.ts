@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { createAccount, errorOf, gql, gqlOk, TestAccount } from '../helpers/graphql';
 import { connectLive, connectLiveOk, LiveClient } from '../helpers/live-client';
 import { CREATE_PROJECT, createWebhook } from '../helpers/fixtures';
-import { startTestServer, TestServer } from '../helpers/server';
+import { startTestServer, TestServer, useServerWithAccount } from '../helpers/server';
 import { testEngine } from '../helpers/test-database';
 import { waitFor } from '../helpers/wait-for';
 
@@ -111,28 +111,27 @@ describe('per-account turns', () => {
 });
 
 describe('aggregates', () => {
-  let server: TestServer;
-  let account: TestAccount;
-  beforeAll(async () => {
-    server = await startTestServer();
-    account = await createAccount(server.app);
-  });
-  afterAll(() => server.stop());
+  const shared = useServerWithAccount();
 
   it('refuses the amplified stats query before it runs', async () => {
-    await createWebhook(server.url, account.apiKey, { url: 'https://example.com/hook', events: ['BUILD_SUCCEEDED'] });
-    const stats = jest.spyOn(server.app.services.deliveries, 'stats');
+    await createWebhook(shared.server.url, shared.account.apiKey, { url: 'https://example.com/hook', events: ['BUILD_SUCCEEDED'] });
+    const stats = jest.spyOn(shared.server.app.services.deliveries, 'stats');
     const aliases = Array.from({ length: 29 }, (_, i) => `s${i}: stats(since: "2000-01-01T00:00:00Z") { succeeded }`).join(' ');
-    const response = await gql(server.url, `{ webhooks(first: 10) { nodes { ${aliases} } } }`, {}, account.apiKey);
+    const response = await gql(shared.server.url, `{ webhooks(first: 10) { nodes { ${aliases} } } }`, {}, shared.account.apiKey);
     expect(errorOf(response).code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(stats).not.toHaveBeenCalled();
     stats.mockRestore();
   });
 
   it('computes the same aggregate on the same object once per request', async () => {
-    const stats = jest.spyOn(server.app.services.deliveries, 'stats');
+    const stats = jest.spyOn(shared.server.app.services.deliveries, 'stats');
     const aliases = Array.from({ length: 5 }, (_, i) => `s${i}: stats(since: "2000-01-01T00:00:00Z") { succeeded }`).join(' ');
-    const data = await gqlOk(server.url, `{ webhooks(first: 1) { nodes { ${aliases} other: stats { succeeded } } } }`, {}, account.apiKey);
+    const data = await gqlOk(
+      shared.server.url,
+      `{ webhooks(first: 1) { nodes { ${aliases} other: stats { succeeded } } } }`,
+      {},
+      shared.account.apiKey,
+    );
     expect(data.webhooks.nodes[0].s4).toEqual({ succeeded: 0 });
     // Five aliases with the same arguments share one computation; other arguments are another.
     expect(stats).toHaveBeenCalledTimes(2);
@@ -140,7 +139,7 @@ describe('aggregates', () => {
   });
 
   it('counts a list only when totalCount is asked for', async () => {
-    const withCount = await gqlOk(server.url, '{ webhooks { totalCount nodes { id } } }', {}, account.apiKey);
+    const withCount = await gqlOk(shared.server.url, '{ webhooks { totalCount nodes { id } } }', {}, shared.account.apiKey);
     expect(withCount.webhooks.totalCount).toBe(withCount.webhooks.nodes.length);
   });
 });
