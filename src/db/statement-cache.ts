@@ -45,9 +45,12 @@ interface Kept {
 /** Per connection, in least-recently-used-first order (a Map keeps insertion order). */
 const statements = new WeakMap<DataSource, Map<string, Kept>>();
 
-/** The SQLite connection of `source`, or undefined on another engine. */
+/** Connections whose statements were finalized for closing: reads there run unkept. */
+const closing = new WeakSet<DataSource>();
+
+/** The SQLite connection of `source`, or undefined on another engine or once it is closing. */
 function sqliteHandle(source: DataSource): SqliteHandle | undefined {
-  if (source.options.type !== 'sqlite') return undefined;
+  if (source.options.type !== 'sqlite' || closing.has(source)) return undefined;
   const handle = (source.driver as unknown as { databaseConnection?: SqliteHandle }).databaseConnection;
   return typeof handle?.prepare === 'function' ? handle : undefined;
 }
@@ -114,6 +117,8 @@ async function keptRows<T>(source: DataSource, handle: SqliteHandle, sql: string
 
 /** Finalizes the connection's kept statements: SQLite will not close a connection that has any. */
 export async function finalizeStatements(source: DataSource): Promise<void> {
+  // A read that comes after (a feed poll while the database closes) must not keep a new statement.
+  closing.add(source);
   const cache = statements.get(source);
   if (!cache) return;
   statements.delete(source);
