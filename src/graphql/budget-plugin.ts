@@ -2,6 +2,7 @@ import { ApolloServerPlugin } from '@apollo/server';
 import { FormattedExecutionResult } from 'graphql';
 import { DomainError } from '../errors';
 import { GraphQLContext } from './context';
+import { tooLargeMessage } from './operation-budget';
 
 /** The HTTP status of an operation stopped by its budget. */
 const STATUS_OF_STOP: Record<string, number> = { TIMEOUT: 504, RESPONSE_TOO_LARGE: 400 };
@@ -37,7 +38,7 @@ export function limitedStringify(resultBytes: number): (value: FormattedExecutio
   return (value) => {
     const json = JSON.stringify(value);
     if (json.length <= resultBytes) return `${json}\n`;
-    const message = `The result would be larger than ${resultBytes / 1_000_000} MB. Ask for smaller pages or fewer fields.`;
+    const message = tooLargeMessage(resultBytes);
     return `${JSON.stringify({ errors: [{ message, extensions: { code: 'RESPONSE_TOO_LARGE' } }] })}\n`;
   };
 }

@@ -39,7 +39,6 @@ export class ClientGone extends DomainError {
  *   statements ahead of every other account's in the readers' pool.
  */
 export class OperationBudget {
-  private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private readonly results = new Map<string, Promise<unknown>>();
   private readonly loaders = new Map<string, DataLoader<string, unknown>>();
@@ -47,10 +46,11 @@ export class OperationBudget {
   private bytes = 0;
   private stopReason: DomainError | undefined;
   private readonly stopped: Promise<never>;
+  private rejectStopped!: (reason: DomainError) => void;
 
   constructor(private readonly limits: OperationLimits) {
     this.stopped = new Promise<never>((_resolve, reject) => {
-      this.controller.signal.addEventListener('abort', () => reject(this.stopReason), { once: true });
+      this.rejectStopped = reject;
     });
     // Nobody may be racing when it stops: that rejection is expected, not unhandled.
     this.stopped.catch(() => undefined);
@@ -67,16 +67,12 @@ export class OperationBudget {
     return this.stopReason;
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
   /** Stops the operation (the first reason wins). */
   stop(reason: DomainError): void {
     if (this.stopReason) return;
     this.stopReason = reason;
     clearTimeout(this.timer);
-    this.controller.abort(reason);
+    this.rejectStopped(reason);
   }
 
   /** The operation is over: no timer is left behind. */
@@ -103,11 +99,7 @@ export class OperationBudget {
   count(bytes: number): void {
     this.bytes += bytes;
     if (this.bytes > 2 * this.limits.resultBytes) {
-      this.stop(
-        new ResponseTooLarge(
-          `The result would be larger than ${this.limits.resultBytes / 1_000_000} MB. Ask for smaller pages or fewer fields.`,
-        ),
-      );
+      this.stop(new ResponseTooLarge(tooLargeMessage(this.limits.resultBytes)));
       this.check();
     }
   }
@@ -146,6 +138,11 @@ export class OperationBudget {
     }
     return result;
   }
+}
+
+/** What a client is told of a result over `resultBytes`. */
+export function tooLargeMessage(resultBytes: number): string {
+  return `The result would be larger than ${resultBytes / 1_000_000} MB. Ask for smaller pages or fewer fields.`;
 }
 
 /**

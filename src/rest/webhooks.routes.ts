@@ -1,5 +1,5 @@
 import express, { RequestHandler, Response, Router } from 'express';
-import { AccountsService } from '../accounts/accounts.service';
+import { AccountsService, Viewer } from '../accounts/accounts.service';
 import { NotFound, Unauthenticated } from '../errors';
 import { viewerFromHeader } from '../http/api-key-auth';
 import { WebhooksService } from '../webhooks/webhooks.service';
@@ -16,7 +16,9 @@ export interface RestServices {
 /** Sets `res.locals.accountId` from the API key, or refuses with 401 before the body is read. */
 function authenticate(accounts: AccountsService): RequestHandler {
   return async (req, res, next) => {
-    const viewer = await viewerFromHeader(accounts, req.headers.authorization);
+    // `accountLimits` (app.ts) has read the key already when it runs before this router.
+    const checked: Viewer | null | undefined = res.locals.viewer;
+    const viewer = checked !== undefined ? checked : await viewerFromHeader(accounts, req.headers.authorization);
     if (!viewer) throw new Unauthenticated();
     res.locals.accountId = viewer.accountId;
     next();
